@@ -1,0 +1,5 @@
+"""The demo project driven by manage.py."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,3 @@
+"""URLs of the demo project."""
+
+urlpatterns: list = []

@@ -1,0 +1,189 @@
+"""The channel layer's logic, in plain blocking calls: names, encoding, expiry, routing.
+
+Normal channels live in one broker queue each, shared by every receiver; reply channels
+live in their owner's inbox (one per process); groups deliver one copy per inbox and the
+owner fans out locally (see :mod:`realtime.layers.inbox`). The transport below does the
+I/O.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from ..exceptions import InvalidChannelName
+from ..messages import Envelope, Kind, decode, encode, validate_content
+from ..names import (
+    is_reply_channel,
+    new_owner_id,
+    new_reply_channel,
+    owner_of,
+    validate_channel_name,
+    validate_group_name,
+)
+from .config import LayerConfig
+from .inbox import Inbox
+from .transports import open_transport
+from .transports.base import Transport
+
+__all__ = ["SyncChannelLayer"]
+
+
+class SyncChannelLayer:
+    """The channel layer with blocking methods, for workers, tasks, views and commands."""
+
+    def __init__(self, config: LayerConfig, transport: Transport | None = None) -> None:
+        self.config = config
+        self.transport = transport if transport is not None else open_transport(config)
+        #: This process's owner id: the part after ``!`` in the reply channels it creates.
+        self.owner = new_owner_id()
+        self._inbox: Inbox | None = None
+        self._inbox_lock = threading.Lock()
+
+    # -- names ---------------------------------------------------------------------
+
+    def channel_queue(self, channel: str) -> str:
+        """The broker queue that holds normal channel ``channel``."""
+        return f"{self.config.prefix}.channel.{channel}"
+
+    def inbox_queue(self, owner: str) -> str:
+        """The broker queue (inbox) of the process whose owner id is ``owner``."""
+        return f"{self.config.prefix}.inbox.{owner}"
+
+    # -- channels ------------------------------------------------------------------
+
+    def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to ``channel``.
+
+        Raises:
+            InvalidChannelName: ``channel`` breaks the naming rules.
+            InvalidMessage: ``message`` is not a dict of serialisable values.
+            MessageTooLarge: the encoded message exceeds ``max_message_size``.
+            ChannelFull: the channel (or, for a reply channel, its owner's inbox) is full.
+            BrokerUnavailable: the broker could not be reached.
+        """
+        validate_channel_name(channel)
+        validate_content(message)
+        body = encode(
+            Envelope(Kind.MESSAGE, channel, None, time.time() + self.config.expiry, message),
+            self.config.max_message_size,
+        )
+        if is_reply_channel(channel):
+            self.transport.send_to_inbox(
+                self.inbox_queue(owner_of(channel)), body, ttl=self.config.expiry, capacity=self.config.inbox_capacity
+            )
+        else:
+            self.transport.send(
+                self.channel_queue(channel), body, ttl=self.config.expiry, capacity=self.config.capacity_for(channel)
+            )
+
+    def receive(self, channel: str, timeout: float | None = None) -> dict[str, Any] | None:
+        """Take the next message from ``channel``, waiting up to ``timeout`` seconds (``None``:
+        forever). Returns ``None`` on timeout.
+
+        Raises:
+            InvalidChannelName: ``channel`` is invalid, or is a reply channel another process owns.
+        """
+        validate_channel_name(channel)
+        if is_reply_channel(channel):
+            if owner_of(channel) != self.owner:
+                raise InvalidChannelName(
+                    f"{channel!r} belongs to another process; only the process that created a reply "
+                    "channel receives from it"
+                )
+            return self._own_inbox().receive(channel, timeout)
+        return self._receive_normal(channel, timeout)
+
+    def _receive_normal(self, channel: str, timeout: float | None) -> dict[str, Any] | None:
+        queue = self.channel_queue(channel)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            body = self.transport.receive(queue, remaining, capacity=self.config.capacity_for(channel))
+            if body is None:
+                return None
+            envelope = decode(body)
+            if envelope.expires_at > time.time() and envelope.content is not None:
+                return envelope.content
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    def new_channel(self, prefix: str = "specific") -> str:
+        """Create a reply channel owned by this process and return its name."""
+        channel = new_reply_channel(prefix, self.owner)
+        self._own_inbox().register(channel)
+        return channel
+
+    # -- groups --------------------------------------------------------------------
+
+    def group_add(self, group: str, channel: str) -> None:
+        """Add ``channel`` to ``group`` (renewing its expiry if already a member).
+
+        Raises:
+            ChannelFull: the channel's owner has stalled and its inbox is full.
+        """
+        validate_group_name(group)
+        validate_channel_name(channel)
+        if is_reply_channel(channel):
+            inbox = self.inbox_queue(owner_of(channel))
+            # The owner learns of the membership first, then the broker binds: a group send
+            # that starts after group_add returns always finds both in place.
+            self._notify_owner(inbox, Kind.GROUP_ADD, group, channel)
+            self.transport.group_bind(group, inbox, channel, expiry=self.config.group_expiry, capacity=None)
+        else:
+            self.transport.group_bind(
+                group,
+                self.channel_queue(channel),
+                channel,
+                expiry=self.config.group_expiry,
+                capacity=self.config.capacity_for(channel),
+            )
+
+    def group_discard(self, group: str, channel: str) -> None:
+        """Remove ``channel`` from ``group``; a no-op if it is not a member."""
+        validate_group_name(group)
+        validate_channel_name(channel)
+        if is_reply_channel(channel):
+            inbox = self.inbox_queue(owner_of(channel))
+            self.transport.group_unbind(group, inbox, channel)
+            self._notify_owner(inbox, Kind.GROUP_DISCARD, group, channel)
+        else:
+            self.transport.group_unbind(group, self.channel_queue(channel), channel)
+
+    def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to every member of ``group``. Members whose channel is full miss it."""
+        validate_group_name(group)
+        validate_content(message)
+        body = encode(
+            Envelope(Kind.MESSAGE, None, group, time.time() + self.config.expiry, message), self.config.max_message_size
+        )
+        self.transport.group_send(group, body, ttl=self.config.expiry)
+
+    def _notify_owner(self, inbox: str, kind: Kind, group: str, channel: str) -> None:
+        body = encode(Envelope(kind, channel, group, time.time() + self.config.expiry), self.config.max_message_size)
+        self.transport.send_to_inbox(inbox, body, ttl=self.config.expiry, capacity=self.config.inbox_capacity)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def _own_inbox(self) -> Inbox:
+        with self._inbox_lock:
+            if self._inbox is None:
+                self._inbox = Inbox(self.transport, self.inbox_queue(self.owner), self.config)
+            return self._inbox
+
+    def flush(self) -> None:
+        """Delete every message, channel and group of this layer (for tests and development)."""
+        self._close_inbox()
+        self.transport.flush()
+
+    def close(self) -> None:
+        """Stop owning reply channels (their inbox is deleted) and release connections."""
+        self._close_inbox()
+        self.transport.close()
+
+    def _close_inbox(self) -> None:
+        with self._inbox_lock:
+            inbox, self._inbox = self._inbox, None
+        if inbox is not None:
+            inbox.close()

@@ -1,0 +1,402 @@
+"""RabbitMQ transport (``amqp://``), on Kombu connections.
+
+Mapping (measured choices in docs/transports.rst):
+
+* a normal channel is a durable classic queue with ``x-max-length`` and
+  ``x-overflow: reject-publish``; sends use publisher confirms, so a full queue is a
+  nack, which becomes :class:`ChannelFull` (without confirms RabbitMQ drops silently);
+* an inbox is a durable, auto-delete queue consumed by its owner: when the owner's
+  connection dies the queue and all its bindings go at once (RabbitMQ 4 refuses
+  transient non-exclusive queues, and an exclusive queue could not be bound by others);
+* a group is an auto-delete fanout exchange bound from one direct ``<prefix>.groups``
+  exchange; each membership is its own binding (routing key = member channel), so
+  adding and removing members never races, and RabbitMQ still delivers one copy per queue.
+
+Each pooled connection has a confirm-mode channel for sends and a plain channel for
+group sends, declarations and bindings (a 404 there revives the channel, and no consumer
+lives on it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import amqp
+import kombu
+import kombu.exceptions
+from amqp.exceptions import ChannelError, MessageNacked, NotFound, PreconditionFailed
+
+from ...exceptions import BrokerUnavailable, ChannelFull, LayerConfigurationError
+from ..config import LayerConfig
+from .base import InboxReader, Transport
+
+__all__ = ["AmqpTransport"]
+
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    amqp.exceptions.ConnectionError,
+    amqp.exceptions.RecoverableConnectionError,
+    kombu.exceptions.OperationalError,
+)
+_NO_ROUTE = 312
+# Messages the broker may push to an owner ahead of its reads; acked on receipt.
+_INBOX_PREFETCH = 256
+# Most pooled connections one process opens for sends (each thread/greenlet holds one at a time).
+_DEFAULT_POOL_LIMIT = 16
+
+
+def _connect(config: LayerConfig, heartbeat: float = 0) -> kombu.Connection:
+    connection = kombu.Connection(config.url, connect_timeout=config.connect_timeout, heartbeat=heartbeat)
+    try:
+        # interval_start=0: kombu's default first pause (2 s) would make a dead broker slow to report.
+        connection.ensure_connection(
+            max_retries=config.connect_retries, interval_start=0, interval_step=0.25, interval_max=1.0
+        )
+    except _CONNECTION_ERRORS as exc:
+        _close_quietly(connection)
+        raise BrokerUnavailable(f"RabbitMQ at {connection.as_uri()} is unreachable: {exc}") from exc
+    return connection
+
+
+def _close_quietly(connection: kombu.Connection) -> None:
+    """Close ``connection``; if the polite close fails (broker gone, consumer cancelled by the
+    broker), still close the socket."""
+    raw = connection.connection if connection.connected else None
+    try:
+        connection.release()
+    except Exception:  # a broken connection may fail to close politely; it is dropped either way
+        pass
+    if raw is not None:
+        raw.collect()
+
+
+class _Link:
+    """One pooled connection with its two channels and what it has declared."""
+
+    def __init__(self, config: LayerConfig) -> None:
+        self.connection = _connect(config)
+        raw = self.connection.connection
+        self.confirmed = raw.channel()
+        self.confirmed.confirm_select()
+        self.plain = raw.channel()
+        self.declared: set[str] = set()
+
+    def close(self) -> None:
+        _close_quietly(self.connection)
+
+
+class AmqpTransport(Transport):
+    """Channel-layer transport over RabbitMQ."""
+
+    def __init__(self, config: LayerConfig) -> None:
+        self._config = config
+        self._groups_exchange = f"{config.prefix}.groups"
+        self._pool_limit = int(config.options.get("pool_limit", _DEFAULT_POOL_LIMIT))
+        self._idle: list[_Link] = []
+        self._open = 0
+        self._pool_ready = threading.Condition()
+        self._known_queues: set[str] = set()
+        self._known_exchanges: set[str] = set()
+
+    # -- connection pool -------------------------------------------------------------
+
+    def _acquire(self) -> _Link:
+        with self._pool_ready:
+            while not self._idle and self._open >= self._pool_limit:
+                self._pool_ready.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._open += 1
+        try:
+            return _Link(self._config)
+        except BaseException:
+            self._forget(None)
+            raise
+
+    def _release(self, link: _Link) -> None:
+        with self._pool_ready:
+            self._idle.append(link)
+            self._pool_ready.notify()
+
+    def _forget(self, link: _Link | None) -> None:
+        if link is not None:
+            link.close()
+        with self._pool_ready:
+            self._open -= 1
+            self._pool_ready.notify()
+
+    def _run(self, operation: Any) -> Any:
+        """Run ``operation(link)``; on a broken connection retry once on a fresh one."""
+        for attempt in (1, 2):
+            link = self._acquire()
+            try:
+                result = operation(link)
+            except _CONNECTION_ERRORS as exc:
+                self._forget(link)
+                if attempt == 2:
+                    raise BrokerUnavailable(f"RabbitMQ connection lost: {exc}") from exc
+                continue
+            except BaseException:
+                self._release(link)
+                raise
+            self._release(link)
+            return result
+        raise AssertionError("unreachable")
+
+    # -- declarations ---------------------------------------------------------------
+
+    def _declare_channel_queue(self, link: _Link, queue: str, capacity: int) -> None:
+        if queue in link.declared:
+            return
+        arguments = {
+            "x-max-length": capacity,
+            "x-overflow": "reject-publish",
+            "x-expires": int(self._config.queue_expiry * 1000),
+        }
+        try:
+            link.plain.queue_declare(queue, durable=True, auto_delete=False, arguments=arguments)
+        except PreconditionFailed as exc:
+            raise LayerConfigurationError(
+                f"queue {queue!r} exists with other arguments than {arguments} (was the channel's capacity "
+                f"changed?); delete the queue or restore the setting: {exc}"
+            ) from exc
+        link.declared.add(queue)
+        self._known_queues.add(queue)
+
+    def _declare_groups_exchange(self, link: _Link) -> None:
+        if self._groups_exchange not in link.declared:
+            link.plain.exchange_declare(self._groups_exchange, "direct", durable=True, auto_delete=False)
+            link.declared.add(self._groups_exchange)
+
+    def _group_exchange(self, group: str) -> str:
+        return f"{self._config.prefix}.group.{group}"
+
+    # -- sends -----------------------------------------------------------------------
+
+    def _publish_confirmed(self, link: _Link, queue: str, body: bytes, ttl: float, capacity: int) -> bool:
+        """Publish through the default exchange; False if no queue of that name exists."""
+        message = amqp.Message(body, delivery_mode=1, expiration=str(max(1, int(ttl * 1000))))
+        try:
+            link.confirmed.basic_publish_confirm(message, exchange="", routing_key=queue, mandatory=True)
+        except MessageNacked:
+            raise ChannelFull(f"queue {queue!r} holds its capacity of {capacity} messages") from None
+        except ChannelError as exc:
+            if exc.reply_code == _NO_ROUTE:
+                return False
+            raise
+        return True
+
+    def send(self, queue: str, body: bytes, *, ttl: float, capacity: int) -> None:
+        def operation(link: _Link) -> None:
+            self._declare_channel_queue(link, queue, capacity)
+            if not self._publish_confirmed(link, queue, body, ttl, capacity):
+                link.declared.discard(queue)  # deleted behind our back (e.g. a flush): declare again
+                self._declare_channel_queue(link, queue, capacity)
+                self._publish_confirmed(link, queue, body, ttl, capacity)
+
+        self._run(operation)
+
+    def send_to_inbox(self, inbox: str, body: bytes, *, ttl: float, capacity: int) -> None:
+        # No queue means the owner is gone: its reply channels no longer exist.
+        self._run(lambda link: self._publish_confirmed(link, inbox, body, ttl, capacity))
+
+    def group_send(self, group: str, body: bytes, *, ttl: float) -> None:
+        message = amqp.Message(body, delivery_mode=1, expiration=str(max(1, int(ttl * 1000))))
+
+        def operation(link: _Link) -> None:
+            self._declare_groups_exchange(link)
+            link.plain.basic_publish(message, exchange=self._groups_exchange, routing_key=group)
+
+        self._run(operation)
+
+    # -- receives --------------------------------------------------------------------
+
+    def receive(self, queue: str, timeout: float | None, *, capacity: int) -> bytes | None:
+        def operation(link: _Link) -> bytes | None:
+            self._declare_channel_queue(link, queue, capacity)
+            message = link.plain.basic_get(queue, no_ack=True)
+            if message is not None:
+                return bytes(message.body)
+            if timeout is not None and timeout <= 0:
+                return None
+            return self._wait_for_one(link, queue, timeout)
+
+        result: bytes | None = self._run(operation)
+        return result
+
+    def _wait_for_one(self, link: _Link, queue: str, timeout: float | None) -> bytes | None:
+        """Consume one message: prefetch 1, ack it, then close the channel, which returns any
+        further message the broker pushed meanwhile to the head of the queue."""
+        raw = link.connection.connection
+        deadline = None if timeout is None else time.monotonic() + timeout
+        received: list[amqp.Message] = []
+        channel = raw.channel()
+        try:
+            channel.basic_qos(0, 1, False)
+            channel.basic_consume(queue, callback=received.append, no_ack=False)
+            while not received:
+                remaining = 1.0 if deadline is None else deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                try:
+                    raw.drain_events(timeout=min(remaining, 1.0))
+                except TimeoutError:
+                    continue
+            channel.basic_ack(received[0].delivery_tag)
+            return bytes(received[0].body)
+        finally:
+            channel.close()
+
+    def open_inbox(self, inbox: str, *, capacity: int) -> InboxReader:
+        self._known_queues.add(inbox)
+        return _AmqpInbox(self._config, inbox, capacity)
+
+    # -- groups ----------------------------------------------------------------------
+
+    def group_bind(self, group: str, queue: str, member: str, *, expiry: float, capacity: int | None) -> None:
+        exchange = self._group_exchange(group)
+
+        def operation(link: _Link) -> None:
+            self._declare_groups_exchange(link)
+            if capacity is not None:
+                self._declare_channel_queue(link, queue, capacity)
+            for _ in range(3):
+                link.plain.exchange_declare(exchange, "fanout", durable=False, auto_delete=True)
+                try:
+                    link.plain.exchange_bind(destination=exchange, source=self._groups_exchange, routing_key=group)
+                    link.plain.queue_bind(queue, exchange, routing_key=member)
+                except NotFound as exc:
+                    if "no queue" in str(exc):
+                        return  # the inbox's owner is gone
+                    continue  # the last member left and the exchange was deleted meanwhile
+                self._known_exchanges.add(exchange)
+                return
+            raise BrokerUnavailable(f"could not bind {member!r} to group {group!r}: its exchange keeps disappearing")
+
+        self._run(operation)
+
+    def group_unbind(self, group: str, queue: str, member: str) -> None:
+        def operation(link: _Link) -> None:
+            try:
+                link.plain.queue_unbind(queue, self._group_exchange(group), routing_key=member)
+            except NotFound:
+                pass  # no such exchange or queue: nothing is bound
+
+        self._run(operation)
+
+    # -- housekeeping -----------------------------------------------------------------
+
+    def queue_exists(self, queue: str) -> bool:
+        def operation(link: _Link) -> bool:
+            try:
+                link.plain.queue_declare(queue, passive=True)
+            except NotFound:
+                return False
+            return True
+
+        result: bool = self._run(operation)
+        return result
+
+    def flush(self) -> None:
+        """Delete the queues and exchanges this process declared (AMQP cannot list the rest)."""
+
+        def operation(link: _Link) -> None:
+            for queue in sorted(self._known_queues):
+                link.plain.queue_delete(queue)
+            for exchange in sorted(self._known_exchanges | {self._groups_exchange}):
+                link.plain.exchange_delete(exchange)
+            link.declared.clear()
+
+        self._run(operation)
+        with self._pool_ready:
+            for link in self._idle:
+                link.declared.clear()
+        self._known_queues.clear()
+        self._known_exchanges.clear()
+
+    def close(self) -> None:
+        with self._pool_ready:
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+        for link in idle:
+            link.close()
+
+
+class _AmqpInbox(InboxReader):
+    """Consumes one inbox on its own heartbeat connection; reconnects and re-declares."""
+
+    def __init__(self, config: LayerConfig, name: str, capacity: int) -> None:
+        self._config = config
+        self._name = name
+        self._arguments = {
+            "x-max-length": capacity,
+            "x-overflow": "reject-publish",
+            # Safety net if the owner dies before consuming; auto-delete covers the rest.
+            "x-expires": int(config.owner_timeout * 1000),
+        }
+        self._heartbeat = max(1.0, config.owner_timeout / 2)
+        self._pending: list[amqp.Message] = []
+        self._connection: kombu.Connection | None = None
+        self._reconnected = False
+        self._open()
+
+    def _open(self) -> None:
+        connection = _connect(self._config, heartbeat=self._heartbeat)
+        try:
+            channel = connection.connection.channel()
+            channel.queue_declare(self._name, durable=True, auto_delete=True, arguments=self._arguments)
+            channel.basic_qos(0, _INBOX_PREFETCH, False)
+            self._consumer_tag = channel.basic_consume(self._name, callback=self._on_message, no_ack=False)
+        except _CONNECTION_ERRORS as exc:
+            _close_quietly(connection)
+            raise BrokerUnavailable(f"could not open inbox {self._name!r}: {exc}") from exc
+        self._connection, self._channel = connection, channel
+
+    def _on_message(self, message: amqp.Message) -> None:
+        self._pending.append(message)
+
+    def read(self, timeout: float) -> list[bytes]:
+        if self._connection is None:
+            self._open()
+            self._reconnected = True
+        assert self._connection is not None
+        deadline = time.monotonic() + timeout
+        try:
+            while not self._pending:
+                self._connection.heartbeat_check()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                try:
+                    self._connection.connection.drain_events(timeout=min(remaining, self._heartbeat / 2))
+                except TimeoutError:
+                    continue
+            taken, self._pending = self._pending, []
+            self._channel.basic_ack(taken[-1].delivery_tag, multiple=True)
+        except _CONNECTION_ERRORS as exc:
+            self._pending = []
+            self._drop_connection()
+            raise BrokerUnavailable(f"inbox {self._name!r} lost its connection: {exc}") from exc
+        return [bytes(message.body) for message in taken]
+
+    def pop_reconnected(self) -> bool:
+        reconnected, self._reconnected = self._reconnected, False
+        return reconnected
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            _close_quietly(self._connection)
+            self._connection = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                # Cancel first: deleting a consumed queue makes the broker cancel the consumer,
+                # which would abort the connection's close.
+                self._channel.basic_cancel(self._consumer_tag)
+                self._channel.queue_delete(self._name)
+            except Exception:  # the broker may be gone; auto-delete removes the queue anyway
+                pass
+        self._drop_connection()
