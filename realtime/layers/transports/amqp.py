@@ -12,9 +12,9 @@ Mapping (measured choices in docs/transports.rst):
   exchange; each membership is its own binding (routing key = member channel), so
   adding and removing members never races, and RabbitMQ still delivers one copy per queue.
 
-Each pooled connection has a confirm-mode channel for sends and a plain channel for
-group sends, declarations and bindings (a 404 there revives the channel, and no consumer
-lives on it).
+Each pooled connection has a confirm-mode channel for every send and a plain channel for
+declarations, bindings and gets (a 404 there revives the channel, and no consumer lives
+on it).
 """
 
 from __future__ import annotations
@@ -175,13 +175,13 @@ class AmqpTransport(Transport):
 
     # -- sends -----------------------------------------------------------------------
 
-    def _publish_confirmed(self, link: _Link, queue: str, body: bytes, ttl: float, capacity: int) -> bool:
+    def _publish_confirmed(self, link: _Link, queue: str, body: bytes, ttl: float) -> bool:
         """Publish through the default exchange; False if no queue of that name exists."""
         message = amqp.Message(body, delivery_mode=1, expiration=str(max(1, int(ttl * 1000))))
         try:
             link.confirmed.basic_publish_confirm(message, exchange="", routing_key=queue, mandatory=True)
         except MessageNacked:
-            raise ChannelFull(f"queue {queue!r} holds its capacity of {capacity} messages") from None
+            raise ChannelFull(f"queue {queue!r} is full") from None
         except ChannelError as exc:
             if exc.reply_code == _NO_ROUTE:
                 return False
@@ -191,23 +191,25 @@ class AmqpTransport(Transport):
     def send(self, queue: str, body: bytes, *, ttl: float, capacity: int) -> None:
         def operation(link: _Link) -> None:
             self._declare_channel_queue(link, queue, capacity)
-            if not self._publish_confirmed(link, queue, body, ttl, capacity):
+            if not self._publish_confirmed(link, queue, body, ttl):
                 link.declared.discard(queue)  # deleted behind our back (e.g. a flush): declare again
                 self._declare_channel_queue(link, queue, capacity)
-                self._publish_confirmed(link, queue, body, ttl, capacity)
+                self._publish_confirmed(link, queue, body, ttl)
 
         self._run(operation)
 
     def send_to_inbox(self, inbox: str, body: bytes, *, ttl: float, capacity: int) -> None:
         # No queue means the owner is gone: its reply channels no longer exist.
-        self._run(lambda link: self._publish_confirmed(link, inbox, body, ttl, capacity))
+        self._run(lambda link: self._publish_confirmed(link, inbox, body, ttl))
 
     def group_send(self, group: str, body: bytes, *, ttl: float) -> None:
         message = amqp.Message(body, delivery_mode=1, expiration=str(max(1, int(ttl * 1000))))
 
         def operation(link: _Link) -> None:
             self._declare_groups_exchange(link)
-            link.plain.basic_publish(message, exchange=self._groups_exchange, routing_key=group)
+            # Confirmed like every send: an unconfirmed publish into a connection whose broker
+            # just died "succeeds" and is lost; with the confirm, the caller hears of the outage.
+            link.confirmed.basic_publish_confirm(message, exchange=self._groups_exchange, routing_key=group)
 
         self._run(operation)
 
@@ -227,15 +229,15 @@ class AmqpTransport(Transport):
         return result
 
     def _wait_for_one(self, link: _Link, queue: str, timeout: float | None) -> bytes | None:
-        """Consume one message: prefetch 1, ack it, then close the channel, which returns any
-        further message the broker pushed meanwhile to the head of the queue."""
+        """Consume one message: prefetch 1, ack it, cancel, then close the channel, which
+        returns any further message the broker pushed meanwhile to the head of the queue."""
         raw = link.connection.connection
         deadline = None if timeout is None else time.monotonic() + timeout
         received: list[amqp.Message] = []
         channel = raw.channel()
         try:
             channel.basic_qos(0, 1, False)
-            channel.basic_consume(queue, callback=received.append, no_ack=False)
+            tag = channel.basic_consume(queue, callback=received.append, no_ack=False)
             while not received:
                 remaining = 1.0 if deadline is None else deadline - time.monotonic()
                 if remaining <= 0:
@@ -245,6 +247,9 @@ class AmqpTransport(Transport):
                 except TimeoutError:
                     continue
             channel.basic_ack(received[0].delivery_tag)
+            # Cancel before closing: deliveries racing the cancel land in `received` (and go
+            # back to the queue on close) instead of arriving at a closing channel.
+            channel.basic_cancel(tag)
             return bytes(received[0].body)
         finally:
             channel.close()
