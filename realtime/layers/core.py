@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from ..exceptions import InvalidChannelName
+from ..exceptions import ChannelFull, InvalidChannelName
 from ..messages import Envelope, Kind, decode, encode, validate_content
 from ..names import (
     is_reply_channel,
@@ -70,13 +70,13 @@ class SyncChannelLayer:
             self.config.max_message_size,
         )
         if is_reply_channel(channel):
-            self.transport.send_to_inbox(
-                self.inbox_queue(owner_of(channel)), body, ttl=self.config.expiry, capacity=self.config.inbox_capacity
-            )
+            self._send_to_owner(channel, body)
         else:
-            self.transport.send(
-                self.channel_queue(channel), body, ttl=self.config.expiry, capacity=self.config.capacity_for(channel)
-            )
+            capacity = self.config.capacity_for(channel)
+            try:
+                self.transport.send(self.channel_queue(channel), body, ttl=self.config.expiry, capacity=capacity)
+            except ChannelFull:
+                raise ChannelFull(f"channel {channel!r} holds {capacity} undelivered messages") from None
 
     def receive(self, channel: str, timeout: float | None = None) -> dict[str, Any] | None:
         """Take the next message from ``channel``, waiting up to ``timeout`` seconds (``None``:
@@ -126,11 +126,12 @@ class SyncChannelLayer:
         validate_group_name(group)
         validate_channel_name(channel)
         if is_reply_channel(channel):
-            inbox = self.inbox_queue(owner_of(channel))
             # The owner learns of the membership first, then the broker binds: a group send
             # that starts after group_add returns always finds both in place.
-            self._notify_owner(inbox, Kind.GROUP_ADD, group, channel)
-            self.transport.group_bind(group, inbox, channel, expiry=self.config.group_expiry, capacity=None)
+            self._notify_owner(Kind.GROUP_ADD, group, channel)
+            self.transport.group_bind(
+                group, self.inbox_queue(owner_of(channel)), channel, expiry=self.config.group_expiry, capacity=None
+            )
         else:
             self.transport.group_bind(
                 group,
@@ -145,9 +146,8 @@ class SyncChannelLayer:
         validate_group_name(group)
         validate_channel_name(channel)
         if is_reply_channel(channel):
-            inbox = self.inbox_queue(owner_of(channel))
-            self.transport.group_unbind(group, inbox, channel)
-            self._notify_owner(inbox, Kind.GROUP_DISCARD, group, channel)
+            self.transport.group_unbind(group, self.inbox_queue(owner_of(channel)), channel)
+            self._notify_owner(Kind.GROUP_DISCARD, group, channel)
         else:
             self.transport.group_unbind(group, self.channel_queue(channel), channel)
 
@@ -160,9 +160,30 @@ class SyncChannelLayer:
         )
         self.transport.group_send(group, body, ttl=self.config.expiry)
 
-    def _notify_owner(self, inbox: str, kind: Kind, group: str, channel: str) -> None:
-        body = encode(Envelope(kind, channel, group, time.time() + self.config.expiry), self.config.max_message_size)
-        self.transport.send_to_inbox(inbox, body, ttl=self.config.expiry, capacity=self.config.inbox_capacity)
+    def _notify_owner(self, kind: Kind, group: str, channel: str) -> None:
+        self._send_to_owner(
+            channel,
+            encode(Envelope(kind, channel, group, time.time() + self.config.expiry), self.config.max_message_size),
+        )
+
+    def _send_to_owner(self, channel: str, body: bytes) -> None:
+        """Put ``body`` in the inbox of the process that owns reply channel ``channel``."""
+        owner = owner_of(channel)
+        try:
+            self.transport.send_to_inbox(
+                self.inbox_queue(owner), body, ttl=self.config.expiry, capacity=self.config.inbox_capacity
+            )
+        except ChannelFull:
+            raise ChannelFull(
+                f"the owner ({owner}) of {channel!r} has stalled: its inbox is full of undelivered messages"
+            ) from None
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Messages for this process's reply channels that were not delivered, by reason:
+        ``full`` (the channel held ``capacity`` messages), ``expired``, ``unknown_channel``
+        (sent to a channel this process no longer has) and ``corrupt``."""
+        return dict(self._inbox.dropped) if self._inbox is not None else {}
 
     # -- lifecycle -----------------------------------------------------------------
 

@@ -39,6 +39,7 @@ class Inbox:
         self.memberships = Memberships()
         #: Messages not delivered, by reason ("full", "expired", "unknown_channel", "corrupt").
         self.dropped: Counter[str] = Counter()
+        self._reported: Counter[str] = Counter()
         self._transport = transport
         self._config = config
         self._buffers: dict[str, deque[tuple[float, dict[str, Any]]]] = {}
@@ -99,6 +100,7 @@ class Inbox:
                         self._ready.notify_all()
                 if now >= next_sweep:
                     self._sweep_memberships(now)
+                    self._report_drops()
                     next_sweep = now + _SWEEP_INTERVAL
         finally:
             self._reader.close()
@@ -138,6 +140,16 @@ class Inbox:
                 self.dropped["full"] += 1
             else:
                 buffer.append((envelope.expires_at, envelope.content))
+
+    def _report_drops(self) -> None:
+        # Drops happen at the owner, where no sender hears of them: say so, at most once
+        # per sweep interval.
+        with self._ready:
+            new = self.dropped - self._reported
+            self._reported = self.dropped.copy()
+        if new:
+            details = ", ".join(f"{reason}: {count}" for reason, count in sorted(new.items()))
+            logger.warning("inbox %s dropped %d messages (%s)", self.name, new.total(), details)
 
     def _bind_members_again(self) -> None:
         with self._ready:

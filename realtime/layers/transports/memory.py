@@ -79,13 +79,18 @@ class _MemoryInbox(InboxReader):
                     taken = [body for _, body in self._queue.items]
                     self._queue.items.clear()
                     return taken
-                if now >= deadline or self._broker.queues.get(self._name) is not self._queue:
+                if self._broker.queues.get(self._name) is not self._queue:
+                    # Flushed by another layer: the owner lives on, so its inbox comes back
+                    # (as on Redis, where the owner re-announces it).
+                    self._broker.queues[self._name] = self._queue
+                if now >= deadline:
                     return []
                 self._queue.ready.wait(deadline - now)
 
     def close(self) -> None:
         with self._broker.lock:
-            self._broker.queues.pop(self._name, None)
+            if self._broker.queues.get(self._name) is self._queue:
+                del self._broker.queues[self._name]
             for members in self._broker.groups.values():
                 for key in [key for key in members if key[0] == self._name]:
                     del members[key]
@@ -101,13 +106,13 @@ class MemoryTransport(Transport):
     def send(self, queue: str, body: bytes, *, ttl: float, capacity: int) -> None:
         with self._broker.lock:
             if not self._broker.put(self._broker.queue(queue, capacity), body, ttl):
-                raise ChannelFull(f"channel queue {queue!r} holds its capacity of {capacity} messages")
+                raise ChannelFull(f"queue {queue!r} is full")
 
     def send_to_inbox(self, inbox: str, body: bytes, *, ttl: float, capacity: int) -> None:
         with self._broker.lock:
             target = self._broker.queues.get(inbox)
             if target is not None and not self._broker.put(target, body, ttl):
-                raise ChannelFull(f"inbox {inbox!r} holds its capacity of {capacity} messages")
+                raise ChannelFull(f"queue {inbox!r} is full")
 
     def receive(self, queue: str, timeout: float | None, *, capacity: int) -> bytes | None:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -44,8 +44,13 @@ _INBOX_BATCH = 255
 # KEYS: queue, queues-hash, alive-key ("" for a channel queue)
 # ARGV: body, capacity, ttl_ms, now, kind
 _SEND = """
-if ARGV[5] == 'i' and redis.call('EXISTS', KEYS[3]) == 0 then return 2 end
 local capacity = tonumber(ARGV[2])
+if ARGV[5] == 'i' then
+  if redis.call('EXISTS', KEYS[3]) == 0 then return 2 end
+  -- the owner's own inbox_capacity governs its inbox, whatever the sender's setting
+  local info = redis.call('HGET', KEYS[2], KEYS[1])
+  if info then capacity = tonumber(string.match(info, ':(%d+)$')) end
+end
 if redis.call('LLEN', KEYS[1]) >= capacity then
   local now = tonumber(ARGV[4])
   while true do
@@ -137,7 +142,7 @@ class RedisTransport(Transport):
                 args=[body, capacity, max(1, int(ttl * 1000)), time.time(), kind],
             )
         if result == 0:
-            raise ChannelFull(f"queue {queue!r} holds its capacity of {capacity} messages")
+            raise ChannelFull(f"queue {queue!r} is full")
         return int(result)
 
     def send(self, queue: str, body: bytes, *, ttl: float, capacity: int) -> None:

@@ -178,13 +178,13 @@ def test_reply_channel_capacity_is_enforced_at_its_owner(make_layer: LayerFactor
     channel = owner.new_channel()
     for index in range(5):
         sender.send(channel, {"i": index})  # the owner, not the sender, applies the limit
-    assert wait_for(lambda: owner._inbox.dropped["full"] == 2)
+    assert wait_for(lambda: owner.dropped.get("full") == 2)
     assert [owner.receive(channel, timeout=2)["i"] for _ in range(3)] == [0, 1, 2]
     assert owner.receive(channel, timeout=0.2) is None
 
 
 def test_stalled_owner_makes_sends_raise_channel_full(transport_name: str, make_layer: LayerFactory) -> None:
-    sender = make_layer(inbox_capacity=5)
+    sender = make_layer()  # its own inbox_capacity (10,000) does not matter: the owner's (5) does
     # An owner that opened its inbox and then stopped reading (hung gateway).
     stalled = sender.transport.open_inbox(sender.inbox_queue("stalled0"), capacity=5)
     try:
@@ -201,6 +201,17 @@ def test_stalled_owner_makes_sends_raise_channel_full(transport_name: str, make_
             assert accepted == 5
     finally:
         stalled.close()
+
+
+def test_flush_by_another_layer_leaves_live_owners_working(make_layer: LayerFactory) -> None:
+    owner, other = make_layer(), make_layer()
+    channel = owner.new_channel()
+    other.flush()
+    # The owner re-creates its inbox if the flush removed it (memory: on its next read;
+    # Redis: when it next refreshes its liveness key).
+    assert wait_for(lambda: other.transport.queue_exists(owner.inbox_queue(owner.owner)))
+    other.send(channel, {"after": "flush"})
+    assert owner.receive(channel, timeout=5) == {"after": "flush"}
 
 
 def test_send_to_a_gone_owner_is_dropped_silently(layer) -> None:
