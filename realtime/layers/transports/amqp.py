@@ -81,7 +81,16 @@ class _Link:
         self.confirmed = raw.channel()
         self.confirmed.confirm_select()
         self.plain = raw.channel()
+        self._receiving: amqp.Channel | None = None
         self.declared: set[str] = set()
+
+    @property
+    def receiving(self) -> amqp.Channel:
+        """A channel with prefetch 1 for consuming one message at a time, opened on first use."""
+        if self._receiving is None or not self._receiving.is_open:
+            self._receiving = self.connection.connection.channel()
+            self._receiving.basic_qos(0, 1, False)
+        return self._receiving
 
     def close(self) -> None:
         _close_quietly(self.connection)
@@ -229,30 +238,29 @@ class AmqpTransport(Transport):
         return result
 
     def _wait_for_one(self, link: _Link, queue: str, timeout: float | None) -> bytes | None:
-        """Consume one message: prefetch 1, ack it, cancel, then close the channel, which
-        returns any further message the broker pushed meanwhile to the head of the queue."""
+        """Consume one message with prefetch 1, acknowledge it as it is handed over, cancel,
+        and put back any further message the broker pushed before the cancel took effect."""
         raw = link.connection.connection
+        channel = link.receiving
         deadline = None if timeout is None else time.monotonic() + timeout
         received: list[amqp.Message] = []
-        channel = raw.channel()
+        tag = channel.basic_consume(queue, callback=received.append, no_ack=False)
         try:
-            channel.basic_qos(0, 1, False)
-            tag = channel.basic_consume(queue, callback=received.append, no_ack=False)
             while not received:
                 remaining = 1.0 if deadline is None else deadline - time.monotonic()
                 if remaining <= 0:
-                    return None
+                    break
                 try:
                     raw.drain_events(timeout=min(remaining, 1.0))
                 except TimeoutError:
                     continue
-            channel.basic_ack(received[0].delivery_tag)
-            # Cancel before closing: deliveries racing the cancel land in `received` (and go
-            # back to the queue on close) instead of arriving at a closing channel.
-            channel.basic_cancel(tag)
-            return bytes(received[0].body)
+            if received:
+                channel.basic_ack(received[0].delivery_tag)
         finally:
-            channel.close()
+            channel.basic_cancel(tag)  # deliveries racing the cancel arrive before its reply
+        for extra in received[1:]:
+            channel.basic_reject(extra.delivery_tag, requeue=True)
+        return bytes(received[0].body) if received else None
 
     def open_inbox(self, inbox: str, *, capacity: int) -> InboxReader:
         self._known_queues.add(inbox)
