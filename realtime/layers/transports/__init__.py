@@ -37,8 +37,12 @@ def open_transport(config: LayerConfig) -> Transport:
 
         return AmqpTransport(config)
     if kind == "redis":
-        from .redis import RedisTransport
-
+        try:
+            from .redis import RedisTransport
+        except ImportError as exc:
+            raise LayerConfigurationError(
+                f"channel layer URL {config.url!r} needs the redis package: pip install 'django-realtime[redis]'"
+            ) from exc
         return RedisTransport(config)
     raise LayerConfigurationError(
         f"channel layer URL {config.url!r}: scheme {scheme!r} is not supported (use amqp://, redis:// or memory://)"
