@@ -9,12 +9,14 @@ from __future__ import annotations
 __all__ = [
     "BrokerUnavailable",
     "ChannelFull",
+    "ConsumeLater",
     "InvalidChannelName",
     "InvalidGroupName",
     "InvalidMessage",
     "LayerConfigurationError",
     "MessageTooLarge",
     "RealtimeError",
+    "RoutingError",
 ]
 
 
@@ -56,3 +58,12 @@ class BrokerUnavailable(RealtimeError, ConnectionError):
 
 class LayerConfigurationError(RealtimeError):
     """``CHANNEL_LAYERS`` (or the broker URL) does not describe a usable layer."""
+
+
+class RoutingError(RealtimeError, ValueError):
+    """The routing configuration cannot be used: a bad pattern, an import that fails, or
+    patterns that cannot be joined by ``include``."""
+
+
+class ConsumeLater(Exception):
+    """Raised by a consumer to put its message back on its channel and handle it later."""
