@@ -39,6 +39,7 @@ class Kind(enum.IntEnum):
     MESSAGE = 0  # deliver ``content`` on ``channel`` (or to the local members of ``group``)
     GROUP_ADD = 1  # the owner of ``channel`` records it as a member of ``group``
     GROUP_DISCARD = 2  # the owner of ``channel`` forgets it as a member of ``group``
+    PROCESSED = 3  # a worker finished the message ``content["order"]`` of reply channel ``channel``
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,13 @@ I/O.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..exceptions import ChannelFull, InvalidChannelName
+from ..exceptions import ChannelFull, InvalidChannelName, InvalidMessage
 from ..messages import Envelope, Kind, decode, encode, validate_content
 from ..names import (
     is_reply_channel,
@@ -25,9 +27,43 @@ from ..names import (
 from .config import LayerConfig
 from .inbox import Inbox
 from .transports import open_transport
-from .transports.base import Transport
+from .transports.base import QueueReader, Transport
 
-__all__ = ["SyncChannelLayer"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["ChannelReader", "SyncChannelLayer"]
+
+
+class ChannelReader:
+    """Reads several normal channels: how a worker takes its next message."""
+
+    def __init__(self, reader: QueueReader, channels: dict[str, str]) -> None:
+        self._reader = reader
+        self._channels = channels
+
+    def take(self, timeout: float) -> tuple[str, dict[str, Any]] | None:
+        """The next ``(channel, message)``, or ``None`` after ``timeout`` seconds.
+
+        Raises:
+            BrokerUnavailable: the broker was lost; the next call reconnects.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            taken = self._reader.take(max(0.0, deadline - time.monotonic()))
+            if taken is None:
+                return None
+            queue, body = taken
+            try:
+                envelope = decode(body)
+            except InvalidMessage:
+                logger.warning("dropped a corrupt message from %s", queue, exc_info=True)
+                continue
+            if envelope.expires_at > time.time() and envelope.content is not None:
+                return self._channels[queue], envelope.content
+
+    def close(self) -> None:
+        """Stop reading."""
+        self._reader.close()
 
 
 class SyncChannelLayer:
@@ -109,6 +145,14 @@ class SyncChannelLayer:
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
+    def reader(self, channels: Iterable[str]) -> ChannelReader:
+        """A long-lived reader of several normal channels, for a worker's consumer loop."""
+        queues = {self.channel_queue(validate_channel_name(channel)): channel for channel in channels}
+        if not queues or any(is_reply_channel(channel) for channel in queues.values()):
+            raise InvalidChannelName(f"a reader reads one or more normal channels, not {sorted(queues.values())}")
+        capacities = {queue: self.config.capacity_for(channel) for queue, channel in queues.items()}
+        return ChannelReader(self.transport.open_reader(capacities), queues)
+
     def new_channel(self, prefix: str = "specific") -> str:
         """Create a reply channel owned by this process and return its name."""
         channel = new_reply_channel(prefix, self.owner)
@@ -159,6 +203,18 @@ class SyncChannelLayer:
             Envelope(Kind.MESSAGE, None, group, time.time() + self.config.expiry, message), self.config.max_message_size
         )
         self.transport.group_send(group, body, ttl=self.config.expiry)
+
+    def notify_processed(self, reply_channel: str, order: int) -> None:
+        """Tell the owner of ``reply_channel`` that its message number ``order`` has been
+        processed (how the gateway keeps one message per connection in flight)."""
+        validate_channel_name(reply_channel)
+        envelope = Envelope(Kind.PROCESSED, reply_channel, None, time.time() + self.config.expiry, {"order": order})
+        self._send_to_owner(reply_channel, encode(envelope, self.config.max_message_size))
+
+    def on_processed(self, handler: Callable[[str, int], None] | None) -> None:
+        """Call ``handler(reply_channel, order)`` in the inbox thread for each processed notice
+        about this process's reply channels."""
+        self._own_inbox().on_processed = handler
 
     def _notify_owner(self, kind: Kind, group: str, channel: str) -> None:
         self._send_to_owner(

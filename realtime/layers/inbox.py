@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import InvalidMessage, RealtimeError
@@ -39,6 +40,8 @@ class Inbox:
         self.memberships = Memberships()
         #: Messages not delivered, by reason ("full", "expired", "unknown_channel", "corrupt").
         self.dropped: Counter[str] = Counter()
+        #: Called with (reply_channel, order) for each processed notice; set by the owner.
+        self.on_processed: Callable[[str, int], None] | None = None
         self._reported: Counter[str] = Counter()
         self._transport = transport
         self._config = config
@@ -116,6 +119,10 @@ class Inbox:
             self.dropped["expired"] += 1
         elif envelope.kind is Kind.MESSAGE:
             self._deliver(envelope, now)
+        elif envelope.kind is Kind.PROCESSED:
+            order = (envelope.content or {}).get("order")
+            if self.on_processed is not None and envelope.channel is not None and isinstance(order, int):
+                self.on_processed(envelope.channel, order)
         elif envelope.channel is None or envelope.group is None:
             self.dropped["corrupt"] += 1
         elif envelope.kind is Kind.GROUP_ADD:

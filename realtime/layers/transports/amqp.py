@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import amqp
@@ -30,7 +31,7 @@ from amqp.exceptions import ChannelError, MessageNacked, NotFound, PreconditionF
 
 from ...exceptions import BrokerUnavailable, ChannelFull, LayerConfigurationError
 from ..config import LayerConfig
-from .base import InboxReader, Transport
+from .base import InboxReader, QueueReader, Transport
 
 __all__ = ["AmqpTransport"]
 
@@ -262,6 +263,14 @@ class AmqpTransport(Transport):
             channel.basic_reject(extra.delivery_tag, requeue=True)
         return bytes(received[0].body) if received else None
 
+    def open_reader(self, queues: dict[str, int]) -> QueueReader:
+        def declare(link: _Link) -> None:
+            for queue, capacity in queues.items():
+                self._declare_channel_queue(link, queue, capacity)
+
+        self._run(declare)
+        return _AmqpReader(self._config, list(queues))
+
     def open_inbox(self, inbox: str, *, capacity: int) -> InboxReader:
         self._known_queues.add(inbox)
         return _AmqpInbox(self._config, inbox, capacity)
@@ -335,6 +344,64 @@ class AmqpTransport(Transport):
             self._open -= len(idle)
         for link in idle:
             link.close()
+
+
+class _AmqpReader(QueueReader):
+    """Consumes several channel queues on its own heartbeat connection, prefetch 1 each.
+
+    A message is acknowledged when :meth:`take` hands it over, so one that was pushed to
+    this reader but never taken goes back to its queue if the reader dies (at-most-once).
+    """
+
+    def __init__(self, config: LayerConfig, queues: list[str]) -> None:
+        self._config = config
+        self._queues = queues
+        self._heartbeat = max(1.0, config.owner_timeout / 2)
+        self._pending: deque[amqp.Message] = deque()
+        self._connection: kombu.Connection | None = None
+
+    def _open(self) -> None:
+        connection = _connect(self._config, heartbeat=self._heartbeat)
+        try:
+            channel = connection.connection.channel()
+            channel.basic_qos(0, 1, False)
+            # By consumer tag: a group message's routing key is the group, not the queue.
+            self._queue_of = {
+                channel.basic_consume(queue, callback=self._pending.append, no_ack=False): queue
+                for queue in self._queues
+            }
+        except _CONNECTION_ERRORS as exc:
+            _close_quietly(connection)
+            raise BrokerUnavailable(f"could not consume {self._queues}: {exc}") from exc
+        self._connection, self._channel = connection, channel
+
+    def take(self, timeout: float) -> tuple[str, bytes] | None:
+        if self._connection is None:
+            self._open()
+        assert self._connection is not None
+        deadline = time.monotonic() + timeout
+        try:
+            while not self._pending:
+                self._connection.heartbeat_check()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                try:
+                    self._connection.connection.drain_events(timeout=min(remaining, self._heartbeat / 2))
+                except TimeoutError:
+                    continue
+            message = self._pending.popleft()
+            self._channel.basic_ack(message.delivery_tag)
+        except _CONNECTION_ERRORS as exc:
+            self._pending.clear()  # unacknowledged: the broker gives them to another reader
+            self.close()
+            raise BrokerUnavailable(f"lost the connection consuming {self._queues}: {exc}") from exc
+        return self._queue_of[message.delivery_info["consumer_tag"]], bytes(message.body)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            _close_quietly(self._connection)
+            self._connection = None
 
 
 class _AmqpInbox(InboxReader):

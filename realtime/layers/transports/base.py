@@ -15,7 +15,20 @@ from __future__ import annotations
 
 import abc
 
-__all__ = ["InboxReader", "Transport"]
+__all__ = ["InboxReader", "QueueReader", "Transport"]
+
+
+class QueueReader(abc.ABC):
+    """A worker's long-lived reader of several channel queues. Used from one thread only."""
+
+    @abc.abstractmethod
+    def take(self, timeout: float) -> tuple[str, bytes] | None:
+        """Take the next message from any of the queues (fairly), or ``None`` after ``timeout``
+        seconds. A taken message is never delivered again (at-most-once)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop reading; messages not yet taken stay in their queues."""
 
 
 class InboxReader(abc.ABC):
@@ -65,6 +78,10 @@ class Transport(abc.ABC):
 
         With several receivers on one queue each message goes to exactly one of them.
         """
+
+    @abc.abstractmethod
+    def open_reader(self, queues: dict[str, int]) -> QueueReader:
+        """A reader of the channel queues ``queues`` (name -> capacity), creating them if needed."""
 
     @abc.abstractmethod
     def open_inbox(self, inbox: str, *, capacity: int) -> InboxReader:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ...exceptions import ChannelFull
-from .base import InboxReader, Transport
+from .base import InboxReader, QueueReader, Transport
 
 __all__ = ["MemoryTransport"]
 
@@ -35,6 +35,8 @@ class _Broker:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        #: Notified on every put, for readers of several queues.
+        self.activity = threading.Condition(self.lock)
         self.queues: dict[str, _Queue] = {}
         # group -> {(queue, member): membership deadline}
         self.groups: dict[str, dict[tuple[str, str], float]] = {}
@@ -52,6 +54,7 @@ class _Broker:
             return False
         queue.items.append((now + ttl, body))
         queue.ready.notify()
+        self.activity.notify_all()
         return True
 
 
@@ -97,6 +100,34 @@ class _MemoryInbox(InboxReader):
             self._queue.ready.notify_all()
 
 
+class _MemoryReader(QueueReader):
+    def __init__(self, broker: _Broker, queues: dict[str, int]) -> None:
+        self._broker = broker
+        self._names = list(queues)
+        self._capacities = queues
+        self._next = 0
+
+    def take(self, timeout: float) -> tuple[str, bytes] | None:
+        deadline = time.monotonic() + timeout
+        with self._broker.lock:
+            while True:
+                now = time.monotonic()
+                # Start one queue further each time, so a busy queue cannot starve the others.
+                for offset in range(len(self._names)):
+                    name = self._names[(self._next + offset) % len(self._names)]
+                    queue = self._broker.queue(name, self._capacities[name])
+                    queue.drop_expired(now)
+                    if queue.items:
+                        self._next = (self._next + offset + 1) % len(self._names)
+                        return name, queue.items.popleft()[1]
+                if now >= deadline:
+                    return None
+                self._broker.activity.wait(deadline - now)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 class MemoryTransport(Transport):
     """A transport whose broker is a dict in this process."""
 
@@ -126,6 +157,9 @@ class MemoryTransport(Transport):
                 if deadline is not None and now >= deadline:
                     return None
                 target.ready.wait(None if deadline is None else deadline - now)
+
+    def open_reader(self, queues: dict[str, int]) -> QueueReader:
+        return _MemoryReader(self._broker, dict(queues))
 
     def open_inbox(self, inbox: str, *, capacity: int) -> InboxReader:
         with self._broker.lock:

@@ -31,7 +31,7 @@ from redis.retry import Retry
 
 from ...exceptions import BrokerUnavailable, ChannelFull
 from ..config import LayerConfig
-from .base import InboxReader, Transport
+from .base import InboxReader, QueueReader, Transport
 
 __all__ = ["RedisTransport"]
 
@@ -167,6 +167,11 @@ class RedisTransport(Transport):
             if result is not None:
                 return bytes(result[1])
 
+    def open_reader(self, queues: dict[str, int]) -> QueueReader:
+        with self._errors():
+            self._client.hset(self._queues_key, mapping={queue: f"c:{capacity}" for queue, capacity in queues.items()})
+        return _RedisReader(self, list(queues))
+
     def open_inbox(self, inbox: str, *, capacity: int) -> InboxReader:
         return _RedisInbox(self, inbox, capacity)
 
@@ -224,6 +229,28 @@ class RedisTransport(Transport):
         pipe.hdel(self._queues_key, inbox)
         with self._errors():
             pipe.execute()
+
+
+class _RedisReader(QueueReader):
+    """BLPOP over several lists; the key order rotates, since BLPOP serves the first
+    non-empty key and a busy channel would otherwise starve the others."""
+
+    def __init__(self, transport: RedisTransport, queues: list[str]) -> None:
+        self._transport = transport
+        self._queues = queues
+        self._next = 0
+
+    def take(self, timeout: float) -> tuple[str, bytes] | None:
+        order = self._queues[self._next :] + self._queues[: self._next]
+        self._next = (self._next + 1) % len(self._queues)
+        with self._transport._errors():
+            result = self._transport._client.blpop(order, timeout=max(0.01, min(timeout, _BLOCK_SLICE)))
+        if result is None:
+            return None
+        return result[0].decode(), bytes(result[1])
+
+    def close(self) -> None:
+        """Nothing to release: the client's pool belongs to the transport."""
 
 
 class _RedisInbox(InboxReader):

@@ -418,3 +418,82 @@ def test_flush_empties_channels_and_groups(make_layer: LayerFactory) -> None:
     layer.group_send("g", {"x": 2})
     assert layer.receive("test.flush", timeout=0.2) is None
     assert layer.receive("test.flush-member", timeout=0.2) is None
+
+
+# -- worker readers and processed notices ----------------------------------------------
+
+
+def test_reader_takes_from_several_channels_fairly(make_layer: LayerFactory) -> None:
+    layer = make_layer()
+    reader = layer.reader(["test.busy", "test.quiet"])
+    try:
+        for index in range(20):
+            layer.send("test.busy", {"i": index})
+        layer.send("test.quiet", {"quiet": True})
+        taken = [reader.take(timeout=5) for _ in range(21)]
+        assert ("test.quiet", {"quiet": True}) in taken[:4]  # not starved behind the busy channel
+        assert [message["i"] for channel, message in taken if channel == "test.busy"] == list(range(20))
+        assert reader.take(timeout=0.2) is None
+    finally:
+        reader.close()
+
+
+def test_readers_share_work_at_most_once(make_layer: LayerFactory) -> None:
+    sender = make_layer()
+    readers = [make_layer().reader(["test.shared"]) for _ in range(3)]
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def drain(reader) -> None:
+        while (taken := reader.take(timeout=1.0)) is not None:
+            with lock:
+                got.append(taken[1]["i"])
+
+    threads = [threading.Thread(target=drain, args=(reader,)) for reader in readers]
+    for thread in threads:
+        thread.start()
+    for index in range(300):
+        sender.send("test.shared", {"i": index})
+    for thread in threads:
+        thread.join(timeout=30)
+    for reader in readers:
+        reader.close()
+    assert sorted(got) == list(range(300))
+
+
+def test_reader_names_the_channel_of_a_group_message(make_layer: LayerFactory) -> None:
+    layer = make_layer()
+    reader = layer.reader(["test.member"])
+    try:
+        layer.group_add("jobs", "test.member")
+        layer.group_send("jobs", {"via": "group"})
+        assert reader.take(timeout=5) == ("test.member", {"via": "group"})
+    finally:
+        reader.close()
+
+
+def test_reader_skips_expired_messages(make_layer: LayerFactory) -> None:
+    layer = make_layer(expiry=0.3)
+    reader = layer.reader(["test.stale"])
+    try:
+        layer.send("test.stale", {"old": True})
+        time.sleep(0.6)
+        layer.send("test.stale", {"new": True})
+        assert reader.take(timeout=5) == ("test.stale", {"new": True})
+    finally:
+        reader.close()
+
+
+def test_reader_refuses_reply_channels(layer) -> None:
+    with pytest.raises(InvalidChannelName):
+        layer.reader(["websocket.send!owner.x"])
+
+
+def test_processed_notices_reach_the_owner(make_layer: LayerFactory) -> None:
+    owner, worker = make_layer(), make_layer()
+    channel = owner.new_channel("websocket.send")
+    notices: list[tuple[str, int]] = []
+    owner.on_processed(lambda reply_channel, order: notices.append((reply_channel, order)))
+    worker.notify_processed(channel, 0)
+    worker.notify_processed(channel, 1)
+    assert wait_for(lambda: notices == [(channel, 0), (channel, 1)])
