@@ -1,3 +1,31 @@
-"""The Celery side: running consumers in workers and sending to channels from tasks."""
+"""The Celery side: consumers run in Celery workers, and tasks talk to channels.
 
-__all__: list[str] = []
+In the project's Celery module::
+
+    app = Celery("proj")
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    tasks.install(app)
+
+then ``celery -A proj worker -Q channels`` runs the consumers of every routed channel.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from .bootstep import ChannelConsumer
+
+__all__ = ["install"]
+
+
+def install(app: Celery) -> None:
+    """Make ``app``'s workers run channel consumers and accept the msgpack bodies they use.
+
+    msgpack (not pickle) carries channel messages to the pool because they may hold
+    ``bytes``; it cannot execute code, so accepting it is safe.
+    """
+    app.steps["consumer"].add(ChannelConsumer)
+    accept = list(app.conf.accept_content)
+    if "msgpack" not in accept and "application/x-msgpack" not in accept:
+        app.conf.accept_content = [*accept, "msgpack"]
+    from . import delayed  # noqa: F401 - registers the delayed-send task with every app

@@ -1,0 +1,207 @@
+"""Consumers in real Celery worker processes, on RabbitMQ and Redis."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from bridge.sequencer import Sequencer
+from realtime.layers.config import LayerConfig
+from realtime.layers.core import SyncChannelLayer
+
+from ..brokers import AMQP_URL, REDIS_URL, require
+from ..workers import WorkerProcess
+
+BROKERS = {"amqp": AMQP_URL, "redis": REDIS_URL}
+
+
+class Setup:
+    """A broker, a layer prefix private to the test, and workers started on them."""
+
+    def __init__(self, url: str, tmp_path: Path) -> None:
+        self.url = url
+        self.prefix = f"w{secrets.token_hex(4)}"
+        self.tmp_path = tmp_path
+        self.layer = SyncChannelLayer(LayerConfig(url=url, prefix=self.prefix))
+        self.workers: list[WorkerProcess] = []
+
+    def worker(self, **options: object) -> WorkerProcess:
+        name = f"w{len(self.workers)}"
+        queues = str(options.pop("queues", "channels"))
+        worker = WorkerProcess(
+            self.url,
+            self.prefix,
+            self.tmp_path / f"{name}.log",
+            queues=f"{queues},{self.prefix}-celery",
+            name=f"{name}-{self.prefix}",
+            **options,  # type: ignore[arg-type]
+        )
+        self.workers.append(worker)
+        return worker.start()
+
+    def expect(self, channel: str, predicate: Callable[[dict], bool] = lambda m: True, timeout: float = 10) -> dict:
+        message = self.layer.receive(channel, timeout=timeout)
+        assert message is not None, f"nothing on {channel} within {timeout} s"
+        assert predicate(message), message
+        return message
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.layer.flush()
+        self.layer.close()
+
+
+@pytest.fixture(scope="module", params=sorted(BROKERS))
+def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    """One 4-process prefork worker per broker, shared by the tests that do not stop it."""
+    require(BROKERS[request.param])
+    setup = Setup(BROKERS[request.param], tmp_path_factory.mktemp(request.param))
+    setup.worker(concurrency=4)
+    yield setup
+    setup.close()
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
+    """A setup whose workers the test starts (and may kill) itself."""
+    require(BROKERS[request.param])
+    setup = Setup(BROKERS[request.param], tmp_path)
+    yield setup
+    setup.close()
+
+
+def test_consumer_replies_on_the_reply_channel(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    shared.layer.send("websocket.receive", {"path": "/echo/", "text": "héllo", "reply_channel": reply})
+    assert shared.expect(reply)["text"] == "héllo"
+
+
+def test_ordinary_task_sends_to_a_group(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    shared.layer.group_add("news", reply)
+    client = Celery("client", broker=shared.url, set_as_current=False)
+    client.send_task("workerproject.broadcast", ("news", "from a task"), queue=f"{shared.prefix}-celery")
+    client.close()
+    assert shared.expect(reply) == {"text": "from a task"}
+
+
+def test_delayed_send_from_a_consumer(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    shared.layer.send("websocket.receive", {"path": "/later/", "text": "x", "reply_channel": reply})
+    scheduled = shared.expect(reply, lambda m: m["text"] == "scheduled")
+    shared.expect(reply, lambda m: m == {"text": "later"}, timeout=10)
+    assert time.time() - scheduled["at"] >= 0.95  # countdown=1
+
+
+def test_type_dispatch_to_a_class_consumer(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    shared.layer.send("test.events", {"type": "chat.message", "text": "hi", "reply_channel": reply})
+    assert shared.expect(reply) == {"handled_by": "chat_message", "text": "hi"}
+    shared.layer.send("test.events", {"reply_channel": reply})
+    assert shared.expect(reply) == {"handled_by": "other"}
+
+
+def test_failing_and_unroutable_messages_are_logged_and_the_worker_goes_on(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    shared.layer.send("test.fail", {"n": 1})
+    shared.layer.send("websocket.receive", {"path": "/nowhere/", "text": "x"})
+    shared.layer.send("websocket.receive", {"path": "/echo/", "text": "still here", "reply_channel": reply})
+    assert shared.expect(reply)["text"] == "still here"
+    log = shared.workers[0].log()
+    assert "consumer tests.workerproject.consumers.failing failed on a message from 'test.fail'" in log
+    assert "ValueError: boom from the failing consumer" in log
+    assert "no consumer routed for a message on 'websocket.receive'" in log
+
+
+def test_connection_messages_run_in_order_on_four_processes(shared: Setup) -> None:
+    """The gateway's mechanism: one message per connection in flight (bridge.sequencer)."""
+    layer = shared.layer
+    sequencer: Sequencer[tuple[str, dict]] = Sequencer(timeout=10)
+    lock = threading.Lock()
+
+    def released(item: tuple[str, dict] | None) -> None:
+        if item is not None:
+            layer.send(*item)
+
+    def on_processed(reply_channel: str, order: int) -> None:
+        with lock:
+            item = sequencer.processed(reply_channel, order, time.monotonic())
+        released(item)
+
+    layer.on_processed(on_processed)
+    connections = [layer.new_channel("websocket.send") for _ in range(12)]
+    receives = 25
+    for reply in connections:
+        messages = [("websocket.connect", {"path": "/ordered/", "reply_channel": reply, "order": 0})]
+        messages += [
+            ("websocket.receive", {"path": "/ordered/", "text": str(n), "reply_channel": reply, "order": n})
+            for n in range(1, receives + 1)
+        ]
+        for item in messages:
+            with lock:
+                ready = sequencer.submit(reply, item[1]["order"], item, time.monotonic())
+            released(ready)
+
+    pids = set()
+    for reply in connections:
+        got = [shared.expect(reply, timeout=20) for _ in range(receives + 1)]
+        assert [m["order"] for m in got] == list(range(receives + 1)), f"out of order on {reply}"
+        assert got[0]["text"] == "connected"
+        pids.update(m["pid"] for m in got[1:])
+    layer.on_processed(None)
+    assert len(pids) > 1, "the work did not spread over several processes"
+
+
+def test_warm_shutdown_finishes_the_running_consumer(fresh: Setup) -> None:
+    worker = fresh.worker(concurrency=2)
+    reply = fresh.layer.new_channel("websocket.send")
+    fresh.layer.send("websocket.receive", {"path": "/slow/", "seconds": 1.5, "reply_channel": reply})
+    fresh.expect(reply, lambda m: m["text"] == "started")
+    worker.signal(signal.SIGTERM)
+    fresh.expect(reply, lambda m: m == {"text": "finished"})
+    assert worker.stop() == 0
+
+
+def test_a_killed_worker_never_runs_its_message_twice(fresh: Setup) -> None:
+    worker = fresh.worker(concurrency=2)
+    reply = fresh.layer.new_channel("websocket.send")
+    fresh.layer.send("websocket.receive", {"path": "/slow/", "seconds": 3, "reply_channel": reply})
+    started = fresh.expect(reply, lambda m: m["text"] == "started")
+    worker.kill()
+    fresh.worker(concurrency=2)
+    time.sleep(4)  # long enough for a re-run to start and finish
+    assert fresh.layer.receive(reply, timeout=0.5) is None, "the message ran again (or finished after the kill)"
+    fresh.layer.send("websocket.receive", {"path": "/echo/", "text": "after", "reply_channel": reply})
+    assert fresh.expect(reply)["pid"] != started["pid"]
+
+
+def test_a_channel_routed_to_its_own_queue_waits_for_its_workers(fresh: Setup) -> None:
+    fresh.worker(queues="channels")
+    reply = fresh.layer.new_channel("websocket.send")
+    fresh.layer.send("chat-messages", {"text": "heavy", "reply_channel": reply})
+    assert fresh.layer.receive(reply, timeout=1.5) is None  # `channels` workers do not serve it
+    fresh.worker(queues="channels-chat")
+    assert fresh.expect(reply) == {"text": "chat heavy"}
+
+
+@pytest.mark.parametrize("pool", ["threads", "gevent"])
+def test_other_pools_run_consumers(pool: str, tmp_path: Path) -> None:
+    require(AMQP_URL)
+    setup = Setup(AMQP_URL, tmp_path)
+    try:
+        setup.worker(pool=pool, concurrency=4)
+        reply = setup.layer.new_channel("websocket.send")
+        setup.layer.send("websocket.receive", {"path": "/echo/", "text": pool, "reply_channel": reply})
+        message = setup.expect(reply)
+        assert message["text"] == pool and message["pid"] != os.getpid()
+    finally:
+        setup.close()

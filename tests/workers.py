@@ -1,0 +1,82 @@
+"""Real Celery worker processes of the worker test project, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class WorkerProcess:
+    """``celery -A tests.workerproject worker`` on a given broker and layer prefix."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        prefix: str,
+        log_path: Path,
+        *,
+        queues: str = "channels,celery",
+        concurrency: int = 4,
+        pool: str = "prefork",
+        name: str = "w1",
+    ) -> None:
+        self.log_path = log_path
+        self.args = [
+            sys.executable, "-m", "celery", "-A", "tests.workerproject", "worker",
+            "-Q", queues, "-c", str(concurrency), "-P", pool, "-n", f"{name}@%h", "--loglevel=INFO",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.workerproject.settings",
+            "REALTIME_TEST_BROKER_URL": broker_url,
+            "REALTIME_TEST_PREFIX": prefix,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> WorkerProcess:
+        """Start the worker and wait until it says it is ready."""
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while " ready." not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def signal(self, signum: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes, as a crash would."""
+        assert self.process is not None
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        self.process.kill()
+        for pid in children.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=30)
+
+    def stop(self, timeout: float = 30) -> int:
+        """Warm shutdown (SIGTERM), then SIGKILL if it does not exit in time."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return -9
