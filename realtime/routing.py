@@ -227,14 +227,17 @@ class Router:
 
     @classmethod
     def from_settings(cls, alias: str = _DEFAULT_ALIAS) -> Router:
-        """The router of ``settings.CHANNEL_LAYERS[alias]["ROUTING"]`` (a list or dotted path).
-
-        Without ``ROUTING`` the router has only the decorated routes.
+        """The router of ``settings.CHANNEL_LAYERS[alias]["ROUTING"]`` (a list or dotted path),
+        followed by the ``@consumer`` routes of every installed app's ``consumers`` module
+        (imported here, like Celery's task autodiscovery).
 
         Raises:
             RoutingError: for an unknown alias, or as :class:`Router`.
         """
         from django.conf import settings
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("consumers")
 
         layers: dict[str, Any] = getattr(settings, "CHANNEL_LAYERS", None) or {}
         # Same rule as the layer's own config: "default" may be left out, others may not.

@@ -25,12 +25,13 @@ class WorkerProcess:
         concurrency: int = 4,
         pool: str = "prefork",
         name: str = "w1",
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.log_path = log_path
         self.args = [
             sys.executable, "-m", "celery", "-A", "tests.workerproject", "worker",
             "-Q", queues, "-c", str(concurrency), "-P", pool, "-n", f"{name}@%h", "--loglevel=INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", *extra_args,
         ]  # fmt: skip
         self.env = {
             **os.environ,

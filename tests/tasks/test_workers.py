@@ -102,6 +102,12 @@ def test_delayed_send_from_a_consumer(shared: Setup) -> None:
     assert time.time() - scheduled["at"] >= 0.95  # countdown=1
 
 
+def test_decorated_consumer_is_discovered(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    shared.layer.send("test.decorated", {"kind": "found", "reply_channel": reply})
+    assert shared.expect(reply) == {"decorated": "found"}
+
+
 def test_type_dispatch_to_a_class_consumer(shared: Setup) -> None:
     reply = shared.layer.new_channel("websocket.send")
     shared.layer.send("test.events", {"type": "chat.message", "text": "hi", "reply_channel": reply})
@@ -191,6 +197,42 @@ def test_a_channel_routed_to_its_own_queue_waits_for_its_workers(fresh: Setup) -
     assert fresh.layer.receive(reply, timeout=1.5) is None  # `channels` workers do not serve it
     fresh.worker(queues="channels-chat")
     assert fresh.expect(reply) == {"text": "chat heavy"}
+
+
+def test_the_worker_time_limit_stops_a_consumer(fresh: Setup) -> None:
+    worker = fresh.worker(concurrency=2, extra_args=("--time-limit=1",))
+    reply = fresh.layer.new_channel("websocket.send")
+    fresh.layer.send("websocket.receive", {"path": "/slow/", "seconds": 3, "reply_channel": reply})
+    fresh.expect(reply, lambda m: m["text"] == "started")
+    assert fresh.layer.receive(reply, timeout=3.5) is None  # killed before "finished"
+    assert "Hard time limit (1" in worker.log() and "realtime:tests.workerproject.consumers.slow" in worker.log()
+    fresh.layer.send("websocket.receive", {"path": "/echo/", "text": "alive", "reply_channel": reply})
+    assert fresh.expect(reply)["text"] == "alive"
+
+
+def test_consumer_runs_are_celery_task_events(fresh: Setup) -> None:
+    fresh.worker(concurrency=2, extra_args=("-E",))
+    client = Celery("monitor", broker=fresh.url, set_as_current=False)
+    events: list[dict] = []
+    with client.connection_for_read() as connection:
+        receiver = client.events.Receiver(connection, handlers={"*": events.append})
+        capture = threading.Thread(target=receiver.capture, kwargs={"limit": None, "timeout": None}, daemon=True)
+        capture.start()
+        time.sleep(1.0)  # the receiver's queue is bound
+        reply = fresh.layer.new_channel("websocket.send")
+        fresh.layer.send("websocket.receive", {"path": "/echo/", "text": "seen", "reply_channel": reply})
+        fresh.expect(reply)
+        deadline = time.monotonic() + 10
+        wanted = {"task-received", "task-started", "task-succeeded"}
+        name = "realtime:tests.workerproject.consumers.echo"
+        while not wanted <= {event["type"] for event in events} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        receiver.should_stop = True
+        capture.join(timeout=5)
+    client.close()
+    assert wanted <= {event["type"] for event in events}, events
+    # Flower lists the run under the consumer's name (task-started/-succeeded carry only the id).
+    assert any(event["type"] == "task-received" and event.get("name") == name for event in events)
 
 
 @pytest.mark.parametrize("pool", ["threads", "gevent"])

@@ -1,4 +1,4 @@
-"""Routing of the worker test project."""
+"""Routing of the worker test project (``plugin.consumers`` is routed by its decorators)."""
 
 from realtime.routing import include, route, route_class
 

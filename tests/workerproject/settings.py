@@ -3,7 +3,13 @@
 import os
 
 SECRET_KEY = "worker-tests-only"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "realtime", "tests.workerproject"]
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "realtime",
+    "tests.workerproject",
+    "tests.workerproject.plugin",
+]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 USE_TZ = True
 

@@ -1,0 +1,1 @@
+"""An installed app whose consumers no routing list imports: found by autodiscovery only."""
