@@ -1,11 +1,13 @@
 """The worker bootstep that feeds channel messages to the Celery pool.
 
 A reader thread takes messages from the channels this worker serves, but only while
-the pool has a free slot (reserved requests < concurrency): the broker keeps the rest,
-for this or another worker, and a crash loses at most ``concurrency`` messages
-(at-most-once, like Celery's early acknowledgement). Each message is handed to the
-Celery strategy of its consumer's task, in the worker's main thread: through the event
-loop's hub (prefork), or directly (threads and gevent pools).
+one of its ``concurrency`` slots is free: the broker keeps the rest, for this or another
+worker, and a crash loses at most ``concurrency`` messages (at-most-once, like Celery's
+early acknowledgement). Each message is handed to the Celery strategy of its consumer's
+task, in the worker's main thread: through the event loop's hub (prefork), or directly
+(threads and gevent pools). Celery "acknowledges" the request when the run ends (the
+consumer tasks are ``acks_late``; the broker message was taken long before), which frees
+the slot.
 """
 
 from __future__ import annotations
@@ -13,14 +15,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 import uuid
 from collections import deque
 from typing import Any
 
 import msgpack
 from celery import bootsteps
-from celery.worker import state as worker_state
 
 from realtime.exceptions import RealtimeError
 from realtime.layers import get_channel_layer
@@ -35,16 +35,10 @@ __all__ = ["ChannelConsumer"]
 
 logger = logging.getLogger(__name__)
 
-# How long the reader waits for a free pool slot between checks (only when the pool is full).
-_SLOT_POLL = 0.002
 # Seconds one take() waits before the reader looks at its stop flag again.
 _TAKE_TIMEOUT = 0.5
 _RETRY_DELAY = 1.0
 _NO_EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
-
-
-def _ignore(*args: Any) -> None:
-    """Acknowledgement callbacks: the reader already took the message (at-most-once)."""
 
 
 class _TaskMessage:
@@ -100,6 +94,7 @@ class ChannelConsumer(bootsteps.StartStopStep):
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._handoffs: deque[tuple[str, dict[str, Any]]] = deque()
+        self._slots = threading.Semaphore(1)
         self._wakeup: tuple[int, int] | None = None
 
     def start(self, parent: Any) -> None:
@@ -110,6 +105,7 @@ class ChannelConsumer(bootsteps.StartStopStep):
             return
         self._consumer = parent
         self._limit = max(1, int(parent.pool.limit or 1))
+        self._slots = threading.Semaphore(self._limit)
         self._layer = get_channel_layer().sync
         self._reader = self._layer.reader(self.channels)
         if parent.hub is not None:
@@ -144,16 +140,17 @@ class ChannelConsumer(bootsteps.StartStopStep):
     def _read_loop(self) -> None:
         assert self._reader is not None
         while not self._stopping.is_set():
-            if len(worker_state.reserved_requests) + len(self._handoffs) >= self._limit:
-                time.sleep(_SLOT_POLL)
+            if not self._slots.acquire(timeout=_TAKE_TIMEOUT):
                 continue
             try:
                 taken = self._reader.take(_TAKE_TIMEOUT)
             except RealtimeError:
+                self._slots.release()
                 logger.exception("realtime: reading channels failed; retrying in %.0f s", _RETRY_DELAY)
                 self._stopping.wait(_RETRY_DELAY)
                 continue
             if taken is None:
+                self._slots.release()
                 continue
             if self._wakeup is None:
                 self._dispatch(*taken)
@@ -176,10 +173,16 @@ class ChannelConsumer(bootsteps.StartStopStep):
         match = self.router.match(channel, content)
         if match is None:
             run(self.router, self._layer, channel, content)  # logs it and releases the connection
+            self._slots.release()
             return
         task_name = self.task_names[match.name]
         message = _TaskMessage(task_name, channel, content, self._consumer.hostname)
         try:
-            self._consumer.strategies[task_name](message, None, _ignore, _ignore, None)
+            self._consumer.strategies[task_name](message, None, self._run_ended, self._run_ended, None)
         except Exception:  # a bad message must not stop the worker's loop
+            self._slots.release()
             logger.exception("realtime: could not hand a message on %r to the pool", channel)
+
+    def _run_ended(self, *args: Any) -> None:
+        """Celery's acknowledgement (or rejection) of a consumer run: called once, when it ends."""
+        self._slots.release()

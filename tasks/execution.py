@@ -59,7 +59,9 @@ def register_consumer_tasks(app: Celery, router: Router) -> dict[str, str]:
             app.task(
                 name=name,
                 ignore_result=True,
-                acks_late=False,  # at-most-once: a consumer never runs twice
+                # The reader took the message from the broker before the run (at-most-once);
+                # "late" acknowledgement only tells the reader that the run has ended.
+                acks_late=True,
                 serializer="msgpack",
                 throws=(ConsumerFailed,),  # logged already, with channel and traceback
             )(consume)

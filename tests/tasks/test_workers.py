@@ -21,6 +21,15 @@ from ..brokers import AMQP_URL, REDIS_URL, require
 from ..workers import WorkerProcess
 
 BROKERS = {"amqp": AMQP_URL, "redis": REDIS_URL}
+# Every channel the worker test project serves (tests/workerproject).
+WORKER_CHANNELS = [
+    "chat-messages",
+    "test.decorated",
+    "test.events",
+    "test.fail",
+    "websocket.connect",
+    "websocket.receive",
+]
 
 
 class Setup:
@@ -56,8 +65,16 @@ class Setup:
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
+        # On RabbitMQ flush() deletes what this process declared: declare what the workers did.
+        self.layer.reader(WORKER_CHANNELS).close()
         self.layer.flush()
         self.layer.close()
+        client = Celery("cleanup", broker=self.url, set_as_current=False)
+        with client.connection_for_write() as connection:
+            connection.default_channel.queue_delete(f"{self.prefix}-celery")
+            if self.url.startswith("amqp"):
+                connection.default_channel.exchange_delete(f"{self.prefix}-celery")
+        client.close()
 
 
 @pytest.fixture(scope="module", params=sorted(BROKERS))
@@ -118,8 +135,9 @@ def test_type_dispatch_to_a_class_consumer(shared: Setup) -> None:
 
 def test_failing_and_unroutable_messages_are_logged_and_the_worker_goes_on(shared: Setup) -> None:
     reply = shared.layer.new_channel("websocket.send")
-    shared.layer.send("test.fail", {"n": 1})
-    shared.layer.send("websocket.receive", {"path": "/nowhere/", "text": "x"})
+    for n in range(6):  # more than the worker's 4 slots: each failure must free its slot
+        shared.layer.send("test.fail", {"n": n})
+        shared.layer.send("websocket.receive", {"path": "/nowhere/", "text": "x"})
     shared.layer.send("websocket.receive", {"path": "/echo/", "text": "still here", "reply_channel": reply})
     assert shared.expect(reply)["text"] == "still here"
     log = shared.workers[0].log()
