@@ -13,18 +13,24 @@ from __future__ import annotations
 
 from celery import Celery
 
+from realtime.layers.transports.amqp_links import share_connection_pools
+
 from .bootstep import ChannelConsumer
+from .connections import same_amqp_broker
 
 __all__ = ["install"]
 
 
 def install(app: Celery) -> None:
-    """Make ``app``'s workers run channel consumers and accept the msgpack bodies they use.
+    """Make ``app``'s workers run channel consumers and accept the msgpack bodies they use,
+    and let the channel layer send over ``app``'s pooled connections when both use the same
+    RabbitMQ broker.
 
     msgpack (not pickle) carries channel messages to the pool because they may hold
     ``bytes``; it cannot execute code, so accepting it is safe.
     """
     app.steps["consumer"].add(ChannelConsumer)
+    share_connection_pools(lambda url: app.pool if same_amqp_broker(app, url) else None)
     accept = list(app.conf.accept_content)
     if "msgpack" not in accept and "application/x-msgpack" not in accept:
         app.conf.accept_content = [*accept, "msgpack"]

@@ -19,82 +19,24 @@ on it).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from typing import Any
 
 import amqp
 import kombu
-import kombu.exceptions
 from amqp.exceptions import ChannelError, MessageNacked, NotFound, PreconditionFailed
 
 from ...exceptions import BrokerUnavailable, ChannelFull, LayerConfigurationError
 from ..config import LayerConfig
+from .amqp_links import CONNECTION_ERRORS, Link, close_quietly, connect, links_for
 from .base import InboxReader, QueueReader, Transport
 
 __all__ = ["AmqpTransport"]
 
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    amqp.exceptions.ConnectionError,
-    amqp.exceptions.RecoverableConnectionError,
-    kombu.exceptions.OperationalError,
-)
 _NO_ROUTE = 312
 # Messages the broker may push to an owner ahead of its reads; acked on receipt.
 _INBOX_PREFETCH = 256
-# Most pooled connections one process opens for sends (each thread/greenlet holds one at a time).
-_DEFAULT_POOL_LIMIT = 16
-
-
-def _connect(config: LayerConfig, heartbeat: float = 0) -> kombu.Connection:
-    connection = kombu.Connection(config.url, connect_timeout=config.connect_timeout, heartbeat=heartbeat)
-    try:
-        # interval_start=0: kombu's default first pause (2 s) would make a dead broker slow to report.
-        connection.ensure_connection(
-            max_retries=config.connect_retries, interval_start=0, interval_step=0.25, interval_max=1.0
-        )
-    except _CONNECTION_ERRORS as exc:
-        _close_quietly(connection)
-        raise BrokerUnavailable(f"RabbitMQ at {connection.as_uri()} is unreachable: {exc}") from exc
-    return connection
-
-
-def _close_quietly(connection: kombu.Connection) -> None:
-    """Close ``connection``; if the polite close fails (broker gone, consumer cancelled by the
-    broker), still close the socket."""
-    raw = connection.connection if connection.connected else None
-    try:
-        connection.release()
-    except Exception:  # a broken connection may fail to close politely; it is dropped either way
-        pass
-    if raw is not None:
-        raw.collect()
-
-
-class _Link:
-    """One pooled connection with its two channels and what it has declared."""
-
-    def __init__(self, config: LayerConfig) -> None:
-        self.connection = _connect(config)
-        raw = self.connection.connection
-        self.confirmed = raw.channel()
-        self.confirmed.confirm_select()
-        self.plain = raw.channel()
-        self._receiving: amqp.Channel | None = None
-        self.declared: set[str] = set()
-
-    @property
-    def receiving(self) -> amqp.Channel:
-        """A channel with prefetch 1 for consuming one message at a time, opened on first use."""
-        if self._receiving is None or not self._receiving.is_open:
-            self._receiving = self.connection.connection.channel()
-            self._receiving.basic_qos(0, 1, False)
-        return self._receiving
-
-    def close(self) -> None:
-        _close_quietly(self.connection)
 
 
 class AmqpTransport(Transport):
@@ -103,61 +45,31 @@ class AmqpTransport(Transport):
     def __init__(self, config: LayerConfig) -> None:
         self._config = config
         self._groups_exchange = f"{config.prefix}.groups"
-        self._pool_limit = int(config.options.get("pool_limit", _DEFAULT_POOL_LIMIT))
-        self._idle: list[_Link] = []
-        self._open = 0
-        self._pool_ready = threading.Condition()
+        self._links = links_for(config)
         self._known_queues: set[str] = set()
         self._known_exchanges: set[str] = set()
-
-    # -- connection pool -------------------------------------------------------------
-
-    def _acquire(self) -> _Link:
-        with self._pool_ready:
-            while not self._idle and self._open >= self._pool_limit:
-                self._pool_ready.wait()
-            if self._idle:
-                return self._idle.pop()
-            self._open += 1
-        try:
-            return _Link(self._config)
-        except BaseException:
-            self._forget(None)
-            raise
-
-    def _release(self, link: _Link) -> None:
-        with self._pool_ready:
-            self._idle.append(link)
-            self._pool_ready.notify()
-
-    def _forget(self, link: _Link | None) -> None:
-        if link is not None:
-            link.close()
-        with self._pool_ready:
-            self._open -= 1
-            self._pool_ready.notify()
 
     def _run(self, operation: Any) -> Any:
         """Run ``operation(link)``; on a broken connection retry once on a fresh one."""
         for attempt in (1, 2):
-            link = self._acquire()
+            link = self._links.acquire()
             try:
                 result = operation(link)
-            except _CONNECTION_ERRORS as exc:
-                self._forget(link)
+            except CONNECTION_ERRORS as exc:
+                self._links.discard(link)
                 if attempt == 2:
                     raise BrokerUnavailable(f"RabbitMQ connection lost: {exc}") from exc
                 continue
             except BaseException:
-                self._release(link)
+                self._links.release(link)
                 raise
-            self._release(link)
+            self._links.release(link)
             return result
         raise AssertionError("unreachable")
 
     # -- declarations ---------------------------------------------------------------
 
-    def _declare_channel_queue(self, link: _Link, queue: str, capacity: int) -> None:
+    def _declare_channel_queue(self, link: Link, queue: str, capacity: int) -> None:
         if queue in link.declared:
             return
         arguments = {
@@ -175,7 +87,7 @@ class AmqpTransport(Transport):
         link.declared.add(queue)
         self._known_queues.add(queue)
 
-    def _declare_groups_exchange(self, link: _Link) -> None:
+    def _declare_groups_exchange(self, link: Link) -> None:
         if self._groups_exchange not in link.declared:
             link.plain.exchange_declare(self._groups_exchange, "direct", durable=True, auto_delete=False)
             link.declared.add(self._groups_exchange)
@@ -185,7 +97,7 @@ class AmqpTransport(Transport):
 
     # -- sends -----------------------------------------------------------------------
 
-    def _publish_confirmed(self, link: _Link, queue: str, body: bytes, ttl: float) -> bool:
+    def _publish_confirmed(self, link: Link, queue: str, body: bytes, ttl: float) -> bool:
         """Publish through the default exchange; False if no queue of that name exists."""
         message = amqp.Message(body, delivery_mode=1, expiration=str(max(1, int(ttl * 1000))))
         try:
@@ -199,7 +111,7 @@ class AmqpTransport(Transport):
         return True
 
     def send(self, queue: str, body: bytes, *, ttl: float, capacity: int) -> None:
-        def operation(link: _Link) -> None:
+        def operation(link: Link) -> None:
             self._declare_channel_queue(link, queue, capacity)
             if not self._publish_confirmed(link, queue, body, ttl):
                 link.declared.discard(queue)  # deleted behind our back (e.g. a flush): declare again
@@ -215,7 +127,7 @@ class AmqpTransport(Transport):
     def group_send(self, group: str, body: bytes, *, ttl: float) -> None:
         message = amqp.Message(body, delivery_mode=1, expiration=str(max(1, int(ttl * 1000))))
 
-        def operation(link: _Link) -> None:
+        def operation(link: Link) -> None:
             self._declare_groups_exchange(link)
             # Confirmed like every send: an unconfirmed publish into a connection whose broker
             # just died "succeeds" and is lost; with the confirm, the caller hears of the outage.
@@ -226,7 +138,7 @@ class AmqpTransport(Transport):
     # -- receives --------------------------------------------------------------------
 
     def receive(self, queue: str, timeout: float | None, *, capacity: int) -> bytes | None:
-        def operation(link: _Link) -> bytes | None:
+        def operation(link: Link) -> bytes | None:
             self._declare_channel_queue(link, queue, capacity)
             message = link.plain.basic_get(queue, no_ack=True)
             if message is not None:
@@ -238,7 +150,7 @@ class AmqpTransport(Transport):
         result: bytes | None = self._run(operation)
         return result
 
-    def _wait_for_one(self, link: _Link, queue: str, timeout: float | None) -> bytes | None:
+    def _wait_for_one(self, link: Link, queue: str, timeout: float | None) -> bytes | None:
         """Consume one message with prefetch 1, acknowledge it as it is handed over, cancel,
         and put back any further message the broker pushed before the cancel took effect."""
         raw = link.connection.connection
@@ -264,7 +176,7 @@ class AmqpTransport(Transport):
         return bytes(received[0].body) if received else None
 
     def open_reader(self, queues: dict[str, int]) -> QueueReader:
-        def declare(link: _Link) -> None:
+        def declare(link: Link) -> None:
             for queue, capacity in queues.items():
                 self._declare_channel_queue(link, queue, capacity)
 
@@ -280,7 +192,7 @@ class AmqpTransport(Transport):
     def group_bind(self, group: str, queue: str, member: str, *, expiry: float, capacity: int | None) -> None:
         exchange = self._group_exchange(group)
 
-        def operation(link: _Link) -> None:
+        def operation(link: Link) -> None:
             self._declare_groups_exchange(link)
             if capacity is not None:
                 self._declare_channel_queue(link, queue, capacity)
@@ -300,7 +212,7 @@ class AmqpTransport(Transport):
         self._run(operation)
 
     def group_unbind(self, group: str, queue: str, member: str) -> None:
-        def operation(link: _Link) -> None:
+        def operation(link: Link) -> None:
             try:
                 link.plain.queue_unbind(queue, self._group_exchange(group), routing_key=member)
             except NotFound:
@@ -311,7 +223,7 @@ class AmqpTransport(Transport):
     # -- housekeeping -----------------------------------------------------------------
 
     def queue_exists(self, queue: str) -> bool:
-        def operation(link: _Link) -> bool:
+        def operation(link: Link) -> bool:
             try:
                 link.plain.queue_declare(queue, passive=True)
             except NotFound:
@@ -324,7 +236,7 @@ class AmqpTransport(Transport):
     def flush(self) -> None:
         """Delete the queues and exchanges this process declared (AMQP cannot list the rest)."""
 
-        def operation(link: _Link) -> None:
+        def operation(link: Link) -> None:
             for queue in sorted(self._known_queues):
                 link.plain.queue_delete(queue)
             for exchange in sorted(self._known_exchanges | {self._groups_exchange}):
@@ -332,18 +244,12 @@ class AmqpTransport(Transport):
             link.declared.clear()
 
         self._run(operation)
-        with self._pool_ready:
-            for link in self._idle:
-                link.declared.clear()
+        self._links.forget_declarations()
         self._known_queues.clear()
         self._known_exchanges.clear()
 
     def close(self) -> None:
-        with self._pool_ready:
-            idle, self._idle = self._idle, []
-            self._open -= len(idle)
-        for link in idle:
-            link.close()
+        self._links.close()
 
 
 class _AmqpReader(QueueReader):
@@ -361,7 +267,7 @@ class _AmqpReader(QueueReader):
         self._connection: kombu.Connection | None = None
 
     def _open(self) -> None:
-        connection = _connect(self._config, heartbeat=self._heartbeat)
+        connection = connect(self._config, heartbeat=self._heartbeat)
         try:
             channel = connection.connection.channel()
             channel.basic_qos(0, 1, False)
@@ -370,8 +276,8 @@ class _AmqpReader(QueueReader):
                 channel.basic_consume(queue, callback=self._pending.append, no_ack=False): queue
                 for queue in self._queues
             }
-        except _CONNECTION_ERRORS as exc:
-            _close_quietly(connection)
+        except CONNECTION_ERRORS as exc:
+            close_quietly(connection)
             raise BrokerUnavailable(f"could not consume {self._queues}: {exc}") from exc
         self._connection, self._channel = connection, channel
 
@@ -392,7 +298,7 @@ class _AmqpReader(QueueReader):
                     continue
             message = self._pending.popleft()
             self._channel.basic_ack(message.delivery_tag)
-        except _CONNECTION_ERRORS as exc:
+        except CONNECTION_ERRORS as exc:
             self._pending.clear()  # unacknowledged: the broker gives them to another reader
             self.close()
             raise BrokerUnavailable(f"lost the connection consuming {self._queues}: {exc}") from exc
@@ -400,7 +306,7 @@ class _AmqpReader(QueueReader):
 
     def close(self) -> None:
         if self._connection is not None:
-            _close_quietly(self._connection)
+            close_quietly(self._connection)
             self._connection = None
 
 
@@ -423,14 +329,14 @@ class _AmqpInbox(InboxReader):
         self._open()
 
     def _open(self) -> None:
-        connection = _connect(self._config, heartbeat=self._heartbeat)
+        connection = connect(self._config, heartbeat=self._heartbeat)
         try:
             channel = connection.connection.channel()
             channel.queue_declare(self._name, durable=True, auto_delete=True, arguments=self._arguments)
             channel.basic_qos(0, _INBOX_PREFETCH, False)
             self._consumer_tag = channel.basic_consume(self._name, callback=self._on_message, no_ack=False)
-        except _CONNECTION_ERRORS as exc:
-            _close_quietly(connection)
+        except CONNECTION_ERRORS as exc:
+            close_quietly(connection)
             raise BrokerUnavailable(f"could not open inbox {self._name!r}: {exc}") from exc
         self._connection, self._channel = connection, channel
 
@@ -455,7 +361,7 @@ class _AmqpInbox(InboxReader):
                     continue
             taken, self._pending = self._pending, []
             self._channel.basic_ack(taken[-1].delivery_tag, multiple=True)
-        except _CONNECTION_ERRORS as exc:
+        except CONNECTION_ERRORS as exc:
             self._pending = []
             self._drop_connection()
             raise BrokerUnavailable(f"inbox {self._name!r} lost its connection: {exc}") from exc
@@ -467,7 +373,7 @@ class _AmqpInbox(InboxReader):
 
     def _drop_connection(self) -> None:
         if self._connection is not None:
-            _close_quietly(self._connection)
+            close_quietly(self._connection)
             self._connection = None
 
     def close(self) -> None:
