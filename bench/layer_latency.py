@@ -36,7 +36,6 @@ import argparse
 import contextlib
 import json
 import logging
-import math
 import multiprocessing
 import os
 import secrets
@@ -50,6 +49,8 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+from benchstats import ms, percentile  # noqa: E402
 
 from realtime.exceptions import ChannelFull  # noqa: E402
 from realtime.layers.config import LayerConfig  # noqa: E402
@@ -122,19 +123,6 @@ def capacity_note(raised: bool) -> dict[str, Any]:
         "worker_capacity": config.worker_capacity,
         "inbox_capacity": config.inbox_capacity,
     }
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile of ``values`` (q in 0..100)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-def ms(value: float | None) -> float | None:
-    return None if value is None else round(value * 1000, 3)
 
 
 def rounded(value: float | None, digits: int = 1) -> float | None:

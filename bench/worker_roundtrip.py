@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import secrets
@@ -54,6 +53,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from benchstats import ms, percentile  # noqa: E402
 from celery import Celery  # noqa: E402
 
 from realtime.layers.config import LayerConfig  # noqa: E402
@@ -72,19 +72,6 @@ WORKER_START_TIMEOUT = 60.0
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile of ``values`` (q in 0..100)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-def ms(value: float | None) -> float | None:
-    return None if value is None else round(value * 1000, 3)
 
 
 def stats_ms(values: list[float]) -> dict[str, float | None]:

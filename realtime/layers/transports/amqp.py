@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Sized
 from typing import Any
 
 import amqp
@@ -252,6 +253,22 @@ class AmqpTransport(Transport):
         self._links.close()
 
 
+def _wait_for_delivery(connection: kombu.Connection, pending: Sized, timeout: float, heartbeat: float) -> bool:
+    """Read from ``connection`` (keeping its heartbeats going) until a consumer callback has
+    put a delivery in ``pending``; False after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not pending:
+        connection.heartbeat_check()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            connection.connection.drain_events(timeout=min(remaining, heartbeat / 2))
+        except TimeoutError:
+            continue
+    return True
+
+
 class _AmqpReader(QueueReader):
     """Consumes several channel queues on its own heartbeat connection, prefetch 1 each.
 
@@ -285,17 +302,9 @@ class _AmqpReader(QueueReader):
         if self._connection is None:
             self._open()
         assert self._connection is not None
-        deadline = time.monotonic() + timeout
         try:
-            while not self._pending:
-                self._connection.heartbeat_check()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                try:
-                    self._connection.connection.drain_events(timeout=min(remaining, self._heartbeat / 2))
-                except TimeoutError:
-                    continue
+            if not _wait_for_delivery(self._connection, self._pending, timeout, self._heartbeat):
+                return None
             message = self._pending.popleft()
             self._channel.basic_ack(message.delivery_tag)
         except CONNECTION_ERRORS as exc:
@@ -348,17 +357,9 @@ class _AmqpInbox(InboxReader):
             self._open()
             self._reconnected = True
         assert self._connection is not None
-        deadline = time.monotonic() + timeout
         try:
-            while not self._pending:
-                self._connection.heartbeat_check()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return []
-                try:
-                    self._connection.connection.drain_events(timeout=min(remaining, self._heartbeat / 2))
-                except TimeoutError:
-                    continue
+            if not _wait_for_delivery(self._connection, self._pending, timeout, self._heartbeat):
+                return []
             taken, self._pending = self._pending, []
             self._channel.basic_ack(taken[-1].delivery_tag, multiple=True)
         except CONNECTION_ERRORS as exc:
