@@ -46,10 +46,10 @@ class _TaskMessage:
 
     content_type = "application/x-msgpack"
     content_encoding = "binary"
-    properties: dict[str, Any] = {}
 
     def __init__(self, task_name: str, channel: str, content: dict[str, Any], hostname: str) -> None:
         task_id = str(uuid.uuid4())
+        self.properties: dict[str, Any] = {}
         self.headers = {
             "lang": "py",
             "task": task_name,
@@ -132,6 +132,9 @@ class ChannelConsumer(bootsteps.StartStopStep):
             for fd in self._wakeup:
                 os.close(fd)
             self._wakeup = None
+        # Taken from the broker but not yet handed over: the pool still runs them (warm shutdown).
+        while self._handoffs:
+            self._dispatch(*self._handoffs.popleft())
 
     shutdown = stop
 

@@ -7,6 +7,7 @@ undelivered messages in a bounded buffer that :meth:`Inbox.receive` takes from.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -43,6 +44,8 @@ class Inbox:
         #: Called with (reply_channel, order) for each processed notice; set by the owner.
         self.on_processed: Callable[[str, int], None] | None = None
         self._reported: Counter[str] = Counter()
+        # Actions decided under the lock, run after it is released (inbox thread only).
+        self._deferred: deque[Callable[[], object]] = deque()
         self._transport = transport
         self._config = config
         self._buffers: dict[str, deque[tuple[float, dict[str, Any]]]] = {}
@@ -101,6 +104,7 @@ class Inbox:
                         for body in bodies:
                             self._dispatch(body, now)
                         self._ready.notify_all()
+                    self._run_deferred()
                 if now >= next_sweep:
                     self._sweep_memberships(now)
                     self._report_drops()
@@ -121,17 +125,29 @@ class Inbox:
             self._deliver(envelope, now)
         elif envelope.kind is Kind.PROCESSED:
             order = (envelope.content or {}).get("order")
-            if self.on_processed is not None and envelope.channel is not None and isinstance(order, int):
-                self.on_processed(envelope.channel, order)
+            handler = self.on_processed
+            if handler is not None and envelope.channel is not None and isinstance(order, int):
+                self._deferred.append(functools.partial(handler, envelope.channel, order))
         elif envelope.channel is None or envelope.group is None:
             self.dropped["corrupt"] += 1
         elif envelope.kind is Kind.GROUP_ADD:
             if envelope.channel in self._buffers:
                 self.memberships.add(envelope.group, envelope.channel, now + self._config.group_expiry)
             else:  # the channel closed before its membership arrived
-                self._transport.group_unbind(envelope.group, self.name, envelope.channel)
+                unbind = self._transport.group_unbind
+                self._deferred.append(functools.partial(unbind, envelope.group, self.name, envelope.channel))
         else:
             self.memberships.discard(envelope.group, envelope.channel)
+
+    def _run_deferred(self) -> None:
+        """Run what dispatching asked for, outside the lock: handlers and broker calls must not
+        hold up receivers."""
+        while self._deferred:
+            action = self._deferred.popleft()
+            try:
+                action()
+            except Exception:  # a failing handler must not stop the inbox
+                logger.exception("inbox %s: %r failed", self.name, action)
 
     def _deliver(self, envelope: Envelope, now: float) -> None:
         assert envelope.content is not None
