@@ -1,0 +1,83 @@
+"""The gateway's configuration: every limit named, with the reason for its default.
+
+Read once, from the command line and Django settings (``REALTIME_GATEWAY``), into a
+frozen object; nothing else in the gateway reads settings or the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from .origin import allowed_hosts_patterns
+
+__all__ = ["GatewayConfig", "GatewayConfigurationError", "config_from_settings"]
+
+_KIB = 1024
+_MIB = 1024 * _KIB
+
+
+class GatewayConfigurationError(ValueError):
+    """``REALTIME_GATEWAY`` names an unknown option or an impossible value."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Limits and timeouts of one gateway process."""
+
+    #: Largest WebSocket message (after reassembling fragments); bigger closes with 1009.
+    #: 1 MiB, as the channel layer's message limit.
+    max_message_size: int = _MIB
+    #: Messages waiting to be written to one socket; a client that reads slower than it is
+    #: sent to is closed with 1013 instead of growing the gateway's memory.
+    send_queue: int = 100
+    #: Seconds a client may take to send its request head (slowloris guard).
+    header_timeout: float = 10.0
+    #: Largest request head: request line plus headers (daphne: 8 KiB lines).
+    max_header_bytes: int = 16 * _KIB
+    #: Most header lines in one request.
+    max_headers: int = 100
+    #: Seconds the connect consumer has to accept or refuse a handshake.
+    accept_timeout: float = 10.0
+    #: Seconds between pings to an idle client; it must answer within the same time.
+    ping_interval: float = 20.0
+    #: Seconds a connection may stay without any frame from the client, pings aside.
+    idle_timeout: float = 600.0
+    #: Open connections (HTTP and WebSocket) beyond which new ones are refused.
+    max_connections: int = 20_000
+    #: Seconds to wait for a worker's processed notice before sending a connection's next
+    #: message anyway (a consumer killed mid-message).
+    ordering_timeout: float = 30.0
+    #: Seconds a graceful shutdown (SIGTERM) may take before the remaining sockets are dropped.
+    shutdown_timeout: float = 10.0
+    #: Listen backlog: connect bursts must not lose SYNs (daphne's 50 did).
+    backlog: int = 2048
+    #: Allowed ``Origin`` patterns; ``None`` means ``ALLOWED_HOSTS``.
+    allowed_origins: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+                raise GatewayConfigurationError(f"{item.name} must be > 0, got {value!r}")
+
+
+def config_from_settings(**overrides: Any) -> GatewayConfig:
+    """The config from ``settings.REALTIME_GATEWAY`` (a dict of the fields above), then
+    ``overrides`` (from the command line); origins default to ``ALLOWED_HOSTS``.
+
+    Raises:
+        GatewayConfigurationError: for an unknown option.
+    """
+    from django.conf import settings
+
+    options = {**getattr(settings, "REALTIME_GATEWAY", {}), **overrides}
+    known = {item.name for item in fields(GatewayConfig)}
+    unknown = set(options) - known
+    if unknown:
+        raise GatewayConfigurationError(f"unknown REALTIME_GATEWAY options {sorted(unknown)}; known: {sorted(known)}")
+    if options.get("allowed_origins") is None:
+        options["allowed_origins"] = allowed_hosts_patterns(settings.ALLOWED_HOSTS, settings.DEBUG)
+    else:
+        options["allowed_origins"] = tuple(options["allowed_origins"])
+    return replace(GatewayConfig(), **options)
