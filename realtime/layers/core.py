@@ -216,6 +216,17 @@ class SyncChannelLayer:
         about this process's reply channels."""
         self._own_inbox().on_processed = handler
 
+    def on_message(self, handler: Callable[[str, dict[str, Any]], None] | None) -> None:
+        """Deliver messages for this process's reply channels by calling ``handler(channel,
+        message)`` in the inbox thread, in order, instead of holding them for :meth:`receive`."""
+        self._own_inbox().on_message = handler
+
+    def release_channel(self, channel: str) -> None:
+        """Give up a reply channel this process owns (its connection closed): later messages
+        for it are dropped, and it leaves every group it was in."""
+        for group in self._own_inbox().release(channel):
+            self.transport.group_unbind(group, self.inbox_queue(self.owner), channel)
+
     def _notify_owner(self, kind: Kind, group: str, channel: str) -> None:
         self._send_to_owner(
             channel,

@@ -43,6 +43,9 @@ class Inbox:
         self.dropped: Counter[str] = Counter()
         #: Called with (reply_channel, order) for each processed notice; set by the owner.
         self.on_processed: Callable[[str, int], None] | None = None
+        #: If set, called with (channel, message) for each message instead of buffering it
+        #: for receive(): how a gateway takes messages for its sockets.
+        self.on_message: Callable[[str, dict[str, Any]], None] | None = None
         self._reported: Counter[str] = Counter()
         # Actions decided under the lock, run after it is released (inbox thread only).
         self._deferred: deque[Callable[[], object]] = deque()
@@ -59,6 +62,12 @@ class Inbox:
         """Start holding messages for ``channel`` (a reply channel this process owns)."""
         with self._ready:
             self._buffers.setdefault(channel, deque())
+
+    def release(self, channel: str) -> list[str]:
+        """Stop holding messages for ``channel`` and forget its memberships; returns its groups."""
+        with self._ready:
+            self._buffers.pop(channel, None)
+            return self.memberships.remove_channel(channel)
 
     def receive(self, channel: str, timeout: float | None) -> dict[str, Any] | None:
         """The next message on ``channel``, or ``None`` after ``timeout`` seconds."""
@@ -155,10 +164,13 @@ class Inbox:
             targets = self.memberships.members(envelope.group, now)
         else:
             targets = [envelope.channel] if envelope.channel is not None else []
+        handler = self.on_message
         for channel in targets:
             buffer = self._buffers.get(channel)
             if buffer is None:
                 self.dropped["unknown_channel"] += 1
+            elif handler is not None:
+                self._deferred.append(functools.partial(handler, channel, envelope.content))
             elif len(buffer) >= self._config.capacity_for(channel):
                 self.dropped["full"] += 1
             else:

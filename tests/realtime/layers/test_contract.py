@@ -497,3 +497,33 @@ def test_processed_notices_reach_the_owner(make_layer: LayerFactory) -> None:
     worker.notify_processed(channel, 0)
     worker.notify_processed(channel, 1)
     assert wait_for(lambda: notices == [(channel, 0), (channel, 1)])
+
+
+# -- owners that push messages to their connections (the gateway) ---------------------
+
+
+def test_owner_can_take_messages_by_callback(make_layer: LayerFactory) -> None:
+    owner, worker = make_layer(), make_layer()
+    first, second = owner.new_channel("websocket.send"), owner.new_channel("websocket.send")
+    pushed: list[tuple[str, dict]] = []
+    owner.on_message(lambda channel, message: pushed.append((channel, message)))
+    worker.group_add("room", first)
+    worker.group_add("room", second)
+    worker.send(first, {"n": 1})
+    worker.group_send("room", {"n": 2})
+    assert wait_for(lambda: len(pushed) == 3)
+    assert pushed[0] == (first, {"n": 1})
+    assert sorted(pushed[1:]) == sorted([(first, {"n": 2}), (second, {"n": 2})])
+
+
+def test_released_channel_leaves_its_groups(make_layer: LayerFactory) -> None:
+    owner, worker = make_layer(), make_layer()
+    stays, leaves = owner.new_channel(), owner.new_channel()
+    worker.group_add("room", stays)
+    worker.group_add("room", leaves)
+    owner.release_channel(leaves)
+    worker.group_send("room", {"n": 1})
+    worker.send(leaves, {"direct": True})
+    assert owner.receive(stays, timeout=5) == {"n": 1}
+    assert wait_for(lambda: owner.dropped.get("unknown_channel", 0) >= 1)  # the direct send
+    assert owner.dropped.get("unknown_channel") == 1  # the group copy never came for it
