@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -17,3 +18,12 @@ def percentile(values: list[float], q: float) -> float | None:
 def ms(value: float | None) -> float | None:
     """Seconds as milliseconds, rounded to microseconds."""
     return None if value is None else round(value * 1000, 3)
+
+
+def fmt(value: Any) -> str:
+    """A figure for a Markdown table: thousands separated, fewer decimals as it grows."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value >= 1000 else (f"{value:.1f}" if value >= 100 else f"{value:.2f}")
+    return str(value)

@@ -53,7 +53,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from benchstats import ms, percentile  # noqa: E402
+from benchstats import fmt, ms, percentile  # noqa: E402
 from celery import Celery  # noqa: E402
 
 from realtime.layers.config import LayerConfig  # noqa: E402
@@ -433,14 +433,6 @@ def leftovers(broker: str, url: str, prefix: str, channels: set[str]) -> list[st
 
 
 # -- output ----------------------------------------------------------------------------
-
-
-def fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value >= 1000 else (f"{value:.1f}" if value >= 100 else f"{value:.2f}")
-    return str(value)
 
 
 def summary(records: list[dict[str, Any]]) -> str:
