@@ -34,6 +34,19 @@ logger = logging.getLogger(__name__)
 __all__ = ["ChannelReader", "SyncChannelLayer"]
 
 
+def _live_content(body: bytes, queue: str) -> dict[str, Any] | None:
+    """The content of a message taken from ``queue``, or ``None`` if it expired or is corrupt
+    (logged: it cannot be delivered, and must not stop the receiver)."""
+    try:
+        envelope = decode(body)
+    except InvalidMessage:
+        logger.warning("dropped a corrupt message from %s", queue, exc_info=True)
+        return None
+    if envelope.expires_at > time.time() and envelope.content is not None:
+        return envelope.content
+    return None
+
+
 class ChannelReader:
     """Reads several normal channels: how a worker takes its next message."""
 
@@ -53,13 +66,9 @@ class ChannelReader:
             if taken is None:
                 return None
             queue, body = taken
-            try:
-                envelope = decode(body)
-            except InvalidMessage:
-                logger.warning("dropped a corrupt message from %s", queue, exc_info=True)
-                continue
-            if envelope.expires_at > time.time() and envelope.content is not None:
-                return self._channels[queue], envelope.content
+            content = _live_content(body, queue)
+            if content is not None:
+                return self._channels[queue], content
 
     def close(self) -> None:
         """Stop reading."""
@@ -139,9 +148,9 @@ class SyncChannelLayer:
             body = self.transport.receive(queue, remaining, capacity=self.config.capacity_for(channel))
             if body is None:
                 return None
-            envelope = decode(body)
-            if envelope.expires_at > time.time() and envelope.content is not None:
-                return envelope.content
+            content = _live_content(body, queue)
+            if content is not None:
+                return content
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 

@@ -527,3 +527,18 @@ def test_released_channel_leaves_its_groups(make_layer: LayerFactory) -> None:
     assert owner.receive(stays, timeout=5) == {"n": 1}
     assert wait_for(lambda: owner.dropped.get("unknown_channel", 0) >= 1)  # the direct send
     assert owner.dropped.get("unknown_channel") == 1  # the group copy never came for it
+
+
+def test_a_corrupt_message_is_skipped_by_receivers(make_layer: LayerFactory) -> None:
+    layer = make_layer()
+    queue = layer.channel_queue("test.corrupt")
+    layer.transport.send(queue, b"\xc1 not an envelope", ttl=60, capacity=10)
+    layer.send("test.corrupt", {"good": True})
+    assert layer.receive("test.corrupt", timeout=5) == {"good": True}
+    layer.transport.send(queue, b"\xc1 not an envelope", ttl=60, capacity=10)
+    layer.send("test.corrupt", {"good": 2})
+    reader = layer.reader(["test.corrupt"])
+    try:
+        assert reader.take(timeout=5) == ("test.corrupt", {"good": 2})
+    finally:
+        reader.close()
