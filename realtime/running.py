@@ -21,7 +21,7 @@ from .message import Message
 from .routing import Match, Router
 from .signals import consumer_finished, consumer_started
 
-__all__ = ["ConsumerFailed", "Outcome", "run", "run_match"]
+__all__ = ["ConsumerFailed", "Outcome", "drop_unrouted", "run", "run_match"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +44,18 @@ def run(router: Router, layer: SyncChannelLayer, channel: str, content: dict[str
     consumer's error (it is logged), so the caller's loop keeps going."""
     match = router.match(channel, content)
     if match is None:
-        logger.warning("no consumer routed for a message on %r (keys: %s); dropped", channel, sorted(content))
-        _notify_processed(layer, content)
-        return Outcome.UNROUTED
+        return drop_unrouted(layer, channel, content)
     try:
         return run_match(match, Message(content, channel, layer))
     except ConsumerFailed:
         return Outcome.FAILED
+
+
+def drop_unrouted(layer: SyncChannelLayer, channel: str, content: dict[str, Any]) -> Outcome:
+    """Log and drop a message no route matches, releasing its connection's next message."""
+    logger.warning("no consumer routed for a message on %r (keys: %s); dropped", channel, sorted(content))
+    _notify_processed(layer, content)
+    return Outcome.UNROUTED
 
 
 def run_match(match: Match, message: Message) -> Outcome:

@@ -26,7 +26,7 @@ from realtime.exceptions import RealtimeError
 from realtime.layers import get_channel_layer
 from realtime.layers.core import ChannelReader
 from realtime.routing import Router
-from realtime.running import run
+from realtime.running import drop_unrouted
 
 from .execution import register_consumer_tasks
 from .queues import queues_from_settings, served_channels
@@ -175,7 +175,7 @@ class ChannelConsumer(bootsteps.StartStopStep):
     def _dispatch(self, channel: str, content: dict[str, Any]) -> None:
         match = self.router.match(channel, content)
         if match is None:
-            run(self.router, self._layer, channel, content)  # logs it and releases the connection
+            drop_unrouted(self._layer, channel, content)
             self._slots.release()
             return
         task_name = self.task_names[match.name]
