@@ -73,6 +73,7 @@ def run_match(match: Match, message: Message) -> Outcome:
         return Outcome.DEFERRED
     except Exception as exc:
         logger.exception("consumer %s failed on a message from %r", match.name, message.channel.name)
+        _refuse_failed_connect(message)
         _notify_processed(message.channel_layer, message.content)
         raise ConsumerFailed(f"{match.name} failed on {message.channel.name!r}: {exc!r}") from exc
     finally:
@@ -87,6 +88,16 @@ def _atomic_requests() -> contextlib.ExitStack:
         if connection.settings_dict.get("ATOMIC_REQUESTS"):
             stack.enter_context(transaction.atomic(using=connection.alias))
     return stack
+
+
+def _refuse_failed_connect(message: Message) -> None:
+    """A connect consumer that raised refuses the connection: a failing permission check
+    must not let the socket in (without this, the processed notice would accept it)."""
+    if message.channel.name == "websocket.connect" and message.reply_channel is not None:
+        try:
+            message.reply_channel.send({"close": True})
+        except Exception:
+            logger.warning("could not refuse %s", message.reply_channel.name, exc_info=True)
 
 
 def _notify_processed(layer: SyncChannelLayer, content: dict[str, Any]) -> None:
