@@ -33,6 +33,11 @@ class GatewayConfig:
     send_queue: int = 100
     #: Seconds a client may take to send its request head (slowloris guard).
     header_timeout: float = 10.0
+    #: Largest chunked request body read for a Django view, which needs a body's length
+    #: before reading it; a bigger one is answered 413.
+    max_buffered_body: int = 10 * _MIB
+    #: Seconds a kept-alive HTTP connection may wait for its next request.
+    keepalive_timeout: float = 75.0
     #: Largest request head: request line plus headers (daphne: 8 KiB lines).
     max_header_bytes: int = 16 * _KIB
     #: Most header lines in one request.
@@ -54,6 +59,14 @@ class GatewayConfig:
     backlog: int = 2048
     #: Allowed ``Origin`` patterns; ``None`` means ``ALLOWED_HOSTS``.
     allowed_origins: tuple[str, ...] | None = None
+    #: Path regexes whose HTTP requests go to ``http.request`` consumers over the channel
+    #: layer (Channels 1.x mode); every other path is served by the Django views in-process.
+    http_consumer_paths: tuple[str, ...] = ()
+    #: Seconds an ``http.request`` consumer has to start its response (long polls included)
+    #: before the client gets 504.
+    http_response_timeout: float = 60.0
+    #: Path answering readiness probes: 200 while the broker is reachable, else 503.
+    health_path: str = "/healthz"
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -80,4 +93,5 @@ def config_from_settings(**overrides: Any) -> GatewayConfig:
         options["allowed_origins"] = allowed_hosts_patterns(settings.ALLOWED_HOSTS, settings.DEBUG)
     else:
         options["allowed_origins"] = tuple(options["allowed_origins"])
+    options["http_consumer_paths"] = tuple(options.get("http_consumer_paths", ()))
     return replace(GatewayConfig(), **options)

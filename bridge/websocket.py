@@ -192,6 +192,10 @@ class WebSocketSession:
         elif isinstance(event, CloseConnection):
             if self._ws.state is ConnectionState.REMOTE_CLOSING:
                 self._out += self._ws.send(event.response())  # echo the peer's close (RFC 6455, 5.5.1)
+            elif self._ws.state is ConnectionState.OPEN:
+                # wsproto reports a frame it cannot parse (bad UTF-8, a protocol error) as a
+                # close from the peer; the peer sent none, so tell it why we close.
+                self._out += self._ws.send(CloseConnection(code=event.code))
             self._move(Event.PEER_CLOSE)
             events.append(Closed(event.code, event.reason or ""))
 

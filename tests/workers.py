@@ -1,13 +1,22 @@
-"""Real Celery worker processes of the worker test project, for end-to-end tests."""
+"""Real Celery worker processes of the worker test project, and the setup tests run them in."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from celery import Celery
+
+from realtime.layers.config import LayerConfig
+from realtime.layers.core import SyncChannelLayer
+
+from .brokers import AMQP_URL, REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,3 +90,66 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             return -9
+
+
+BROKERS = {"amqp": AMQP_URL, "redis": REDIS_URL}
+# Every channel the worker test project serves (tests/workerproject), and those its
+# consumers send to for the tests to read.
+WORKER_CHANNELS = [
+    "chat-messages",
+    "http.disconnect",
+    "http.request",
+    "test.decorated",
+    "test.disconnects",
+    "test.events",
+    "test.fail",
+    "test.polls",
+    "websocket.connect",
+    "websocket.disconnect",
+    "websocket.receive",
+]
+
+
+class Setup:
+    """A broker, a layer prefix private to the test, and workers started on them."""
+
+    def __init__(self, url: str, tmp_path: Path) -> None:
+        self.url = url
+        self.prefix = f"w{secrets.token_hex(4)}"
+        self.tmp_path = tmp_path
+        self.layer = SyncChannelLayer(LayerConfig(url=url, prefix=self.prefix))
+        self.workers: list[WorkerProcess] = []
+
+    def worker(self, **options: object) -> WorkerProcess:
+        name = f"w{len(self.workers)}"
+        queues = str(options.pop("queues", "channels"))
+        worker = WorkerProcess(
+            self.url,
+            self.prefix,
+            self.tmp_path / f"{name}.log",
+            queues=f"{queues},{self.prefix}-celery",
+            name=f"{name}-{self.prefix}",
+            **options,  # type: ignore[arg-type]
+        )
+        self.workers.append(worker)
+        return worker.start()
+
+    def expect(self, channel: str, predicate: Callable[[dict], bool] = lambda m: True, timeout: float = 10) -> dict:
+        message = self.layer.receive(channel, timeout=timeout)
+        assert message is not None, f"nothing on {channel} within {timeout} s"
+        assert predicate(message), message
+        return message
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        # On RabbitMQ flush() deletes what this process declared: declare what the workers did.
+        self.layer.reader(WORKER_CHANNELS).close()
+        self.layer.flush()
+        self.layer.close()
+        client = Celery("cleanup", broker=self.url, set_as_current=False)
+        with client.connection_for_write() as connection:
+            connection.default_channel.queue_delete(f"{self.prefix}-celery")
+            if self.url.startswith("amqp"):
+                connection.default_channel.exchange_delete(f"{self.prefix}-celery")
+        client.close()

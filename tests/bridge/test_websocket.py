@@ -129,6 +129,8 @@ def test_invalid_utf8_closes_with_1007() -> None:
     (event,) = peer.to_server(frame)
     assert isinstance(event, Closed) and event.code == 1007
     assert peer.session.state is State.CLOSED
+    (answer,) = peer.to_client()
+    assert isinstance(answer, CloseConnection) and answer.code == 1007
 
 
 def test_an_unmasked_client_frame_is_a_protocol_error() -> None:
@@ -136,6 +138,8 @@ def test_an_unmasked_client_frame_is_a_protocol_error() -> None:
     peer.open()
     (event,) = peer.to_server(bytes([0x81, 0x02]) + b"hi")
     assert isinstance(event, Closed) and event.code == 1002
+    (answer,) = peer.to_client()
+    assert isinstance(answer, CloseConnection) and answer.code == 1002
 
 
 def test_a_vanished_socket_is_abnormal_closure() -> None:

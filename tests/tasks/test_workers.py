@@ -3,78 +3,17 @@
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from celery import Celery
 
-from bridge.sequencer import Sequencer
-from realtime.layers.config import LayerConfig
-from realtime.layers.core import SyncChannelLayer
-
-from ..brokers import AMQP_URL, REDIS_URL, require
-from ..workers import WorkerProcess
-
-BROKERS = {"amqp": AMQP_URL, "redis": REDIS_URL}
-# Every channel the worker test project serves (tests/workerproject).
-WORKER_CHANNELS = [
-    "chat-messages",
-    "test.decorated",
-    "test.events",
-    "test.fail",
-    "websocket.connect",
-    "websocket.receive",
-]
-
-
-class Setup:
-    """A broker, a layer prefix private to the test, and workers started on them."""
-
-    def __init__(self, url: str, tmp_path: Path) -> None:
-        self.url = url
-        self.prefix = f"w{secrets.token_hex(4)}"
-        self.tmp_path = tmp_path
-        self.layer = SyncChannelLayer(LayerConfig(url=url, prefix=self.prefix))
-        self.workers: list[WorkerProcess] = []
-
-    def worker(self, **options: object) -> WorkerProcess:
-        name = f"w{len(self.workers)}"
-        queues = str(options.pop("queues", "channels"))
-        worker = WorkerProcess(
-            self.url,
-            self.prefix,
-            self.tmp_path / f"{name}.log",
-            queues=f"{queues},{self.prefix}-celery",
-            name=f"{name}-{self.prefix}",
-            **options,  # type: ignore[arg-type]
-        )
-        self.workers.append(worker)
-        return worker.start()
-
-    def expect(self, channel: str, predicate: Callable[[dict], bool] = lambda m: True, timeout: float = 10) -> dict:
-        message = self.layer.receive(channel, timeout=timeout)
-        assert message is not None, f"nothing on {channel} within {timeout} s"
-        assert predicate(message), message
-        return message
-
-    def close(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-        # On RabbitMQ flush() deletes what this process declared: declare what the workers did.
-        self.layer.reader(WORKER_CHANNELS).close()
-        self.layer.flush()
-        self.layer.close()
-        client = Celery("cleanup", broker=self.url, set_as_current=False)
-        with client.connection_for_write() as connection:
-            connection.default_channel.queue_delete(f"{self.prefix}-celery")
-            if self.url.startswith("amqp"):
-                connection.default_channel.exchange_delete(f"{self.prefix}-celery")
-        client.close()
+from ..brokers import AMQP_URL, require
+from ..workers import BROKERS, Setup
 
 
 @pytest.fixture(scope="module", params=sorted(BROKERS))
@@ -144,45 +83,6 @@ def test_failing_and_unroutable_messages_are_logged_and_the_worker_goes_on(share
     assert "consumer tests.workerproject.consumers.failing failed on a message from 'test.fail'" in log
     assert "ValueError: boom from the failing consumer" in log
     assert "no consumer routed for a message on 'websocket.receive'" in log
-
-
-def test_connection_messages_run_in_order_on_four_processes(shared: Setup) -> None:
-    """The gateway's mechanism: one message per connection in flight (bridge.sequencer)."""
-    layer = shared.layer
-    sequencer: Sequencer[tuple[str, dict]] = Sequencer(timeout=10)
-    lock = threading.Lock()
-
-    def released(item: tuple[str, dict] | None) -> None:
-        if item is not None:
-            layer.send(*item)
-
-    def on_processed(reply_channel: str, order: int) -> None:
-        with lock:
-            item = sequencer.processed(reply_channel, order, time.monotonic())
-        released(item)
-
-    layer.on_processed(on_processed)
-    connections = [layer.new_channel("websocket.send") for _ in range(12)]
-    receives = 25
-    for reply in connections:
-        messages = [("websocket.connect", {"path": "/ordered/", "reply_channel": reply, "order": 0})]
-        messages += [
-            ("websocket.receive", {"path": "/ordered/", "text": str(n), "reply_channel": reply, "order": n})
-            for n in range(1, receives + 1)
-        ]
-        for item in messages:
-            with lock:
-                ready = sequencer.submit(reply, item[1]["order"], item, time.monotonic())
-            released(ready)
-
-    pids = set()
-    for reply in connections:
-        got = [shared.expect(reply, timeout=20) for _ in range(receives + 1)]
-        assert [m["order"] for m in got] == list(range(receives + 1)), f"out of order on {reply}"
-        assert got[0]["text"] == "connected"
-        pids.update(m["pid"] for m in got[1:])
-    layer.on_processed(None)
-    assert len(pids) > 1, "the work did not spread over several processes"
 
 
 def test_warm_shutdown_finishes_the_running_consumer(fresh: Setup) -> None:

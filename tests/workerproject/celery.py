@@ -18,3 +18,9 @@ tasks.install(app)
 def broadcast(group: str, text: str) -> None:
     """An ordinary Celery task that talks to a group."""
     Group(group).send({"text": text})
+
+
+@app.task(name="workerproject.complete_long_polls")
+def complete_long_polls(text: str) -> None:
+    """Answer every held long-poll request (HTTP reply channels in the group)."""
+    Group("long-poll").send({"status": 200, "headers": [["content-type", "text/plain"]], "content": text.encode()})

@@ -4,7 +4,7 @@ import os
 import random
 import time
 
-from realtime import Channel
+from realtime import Channel, Group
 from realtime.consumers import BaseConsumer
 from realtime.message import Message
 
@@ -50,3 +50,72 @@ class Events(BaseConsumer):
 
     def other(self, message: Message) -> None:
         message.reply_channel.send({"handled_by": "other"})
+
+
+# -- the gateway tests' consumers -------------------------------------------------------
+
+
+def accept(message: Message) -> None:
+    message.reply_channel.send({"accept": True})
+
+
+def refuse(message: Message) -> None:
+    message.reply_channel.send({"close": True})
+
+
+def never_answer(message: Message) -> None:
+    time.sleep(5)  # longer than the gateway's accept_timeout in these tests
+
+
+def echo_frames(message: Message) -> None:
+    if "bytes" in message.content:
+        message.reply_channel.send({"bytes": message["bytes"]})
+    else:
+        message.reply_channel.send({"text": message["text"]})
+
+
+def close_with(message: Message) -> None:
+    message.reply_channel.send({"text": "bye", "close": int(message["text"])})
+
+
+def flood(message: Message) -> None:
+    for number in range(int(message["text"])):
+        message.reply_channel.send({"text": f"{number:06d}" + "x" * 10_000})
+
+
+def chat_join(message: Message, room: str) -> None:
+    Group(f"chat-{room}").add(message.reply_channel)
+
+
+def chat_send(message: Message, room: str) -> None:
+    Group(f"chat-{room}").send({"text": message["text"]})
+
+
+def chat_leave(message: Message, room: str) -> None:
+    Group(f"chat-{room}").discard(message.reply_channel)
+
+
+def disconnect_log(message: Message) -> None:
+    Channel("test.disconnects").send({"path": message["path"], "code": message["code"]})
+
+
+def http_stream(message: Message) -> None:
+    message.reply_channel.send(
+        {"status": 200, "headers": [["content-type", "text/plain"]], "content": b"one\n", "more_content": True}
+    )
+    message.reply_channel.send({"content": b"two\n", "more_content": True})
+    message.reply_channel.send({"content": b"three\n"})
+
+
+def http_echo(message: Message) -> None:
+    body = message["method"].encode() + b" " + message["body"]
+    message.reply_channel.send({"status": 201, "headers": [["content-type", "text/plain"]], "content": body})
+
+
+def http_long_poll(message: Message) -> None:
+    Group("long-poll").add(message.reply_channel)
+    Channel("test.polls").send({"waiting": message["reply_channel"]})
+
+
+def http_disconnect(message: Message) -> None:
+    Channel("test.disconnects").send({"path": message["path"], "code": "http"})

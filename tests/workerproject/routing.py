@@ -10,10 +10,29 @@ websocket_routing = [
     route("websocket.receive", consumers.echo, path=r"^/echo/$"),
     route("websocket.receive", consumers.slow, path=r"^/slow/$"),
     route("websocket.receive", consumers.later, path=r"^/later/$"),
+    route("websocket.connect", consumers.accept, path=r"^/accept/$"),
+    route("websocket.receive", consumers.echo_frames, path=r"^/(?:accept|frames)/$"),
+    route("websocket.connect", consumers.refuse, path=r"^/refuse/$"),
+    route("websocket.connect", consumers.never_answer, path=r"^/silent/$"),
+    route("websocket.connect", consumers.failing, path=r"^/failing/$"),
+    route("websocket.receive", consumers.close_with, path=r"^/close/$"),
+    route("websocket.receive", consumers.flood, path=r"^/flood/$"),
+    route("websocket.connect", consumers.chat_join, path=r"^/chat/(?P<room>[a-z0-9]+)/$"),
+    route("websocket.receive", consumers.chat_send, path=r"^/chat/(?P<room>[a-z0-9]+)/$"),
+    route("websocket.disconnect", consumers.chat_leave, path=r"^/chat/(?P<room>[a-z0-9]+)/$"),
+    route("websocket.disconnect", consumers.disconnect_log),
+]
+
+http_routing = [
+    route("http.request", consumers.http_stream, path=r"^/consumer/stream/$"),
+    route("http.request", consumers.http_echo, path=r"^/consumer/echo/$"),
+    route("http.request", consumers.http_long_poll, path=r"^/consumer/poll/$"),
+    route("http.disconnect", consumers.http_disconnect),
 ]
 
 channel_routing = [
     include(websocket_routing),
+    include(http_routing),
     route("test.fail", consumers.failing),
     route("chat-messages", consumers.chat_message_saver),
     route_class(consumers.Events),

@@ -1,0 +1,264 @@
+"""The gateway process: accepts connections and hands each to the HTTP or WebSocket side.
+
+One greenlet per connection. The channel layer's inbox greenlet delivers messages for
+this gateway's reply channels through :meth:`Gateway.deliver` to the connection that
+owns them. SIGTERM and SIGINT start a graceful shutdown: stop accepting, close every
+WebSocket with 1001 (each sends its ``websocket.disconnect``), let HTTP requests in
+progress finish, and return within ``shutdown_timeout``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import gevent
+from gevent.event import Event
+from gevent.server import StreamServer
+
+from realtime.exceptions import RealtimeError
+from realtime.layers.core import SyncChannelLayer
+
+from .config import GatewayConfig
+from .http import ClientGone, HttpStream, lingering_close, plain_response
+from .http_consumer import ChannelRequest
+from .http_django import WSGIApp, serve_wsgi
+from .http_head import HeadError, RequestHead
+from .origin import OriginPolicy
+from .ws_connection import GOING_AWAY, WebSocketConnection
+
+__all__ = ["Gateway", "listen"]
+
+logger = logging.getLogger(__name__)
+access_log = logging.getLogger("bridge.access")
+
+
+class Endpoint(Protocol):
+    """What owns a reply channel: a WebSocket, or an HTTP request answered by consumers."""
+
+    def deliver(self, content: dict[str, Any]) -> None: ...
+
+    def processed(self, order: int) -> None: ...
+
+
+def listen(address: str, backlog: int) -> socket.socket:
+    """A listening socket for ``host:port`` (port 0: any free port) or ``unix:/path``."""
+    if address.startswith("unix:"):
+        path = address[len("unix:") :]
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        listener.bind(path)
+    else:
+        host, _, port = address.rpartition(":")
+        host = host.strip("[]") or "0.0.0.0"
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, int(port)))
+    listener.listen(backlog)
+    listener.setblocking(False)
+    return listener
+
+
+class Gateway:
+    """Serves HTTP and WebSocket clients on ``listeners`` over ``layer``."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        layer: SyncChannelLayer,
+        app: WSGIApp,
+        listeners: Sequence[socket.socket],
+    ) -> None:
+        self.config = config
+        self.layer = layer
+        self.app = app
+        self.origins = OriginPolicy(config.allowed_origins or ())
+        self._consumer_paths = [re.compile(pattern) for pattern in config.http_consumer_paths]
+        self._servers = [StreamServer(listener, self._handle) for listener in listeners]
+        self._endpoints: dict[str, Endpoint] = {}
+        self._websockets: set[WebSocketConnection] = set()
+        self._idle: set[socket.socket] = set()  # kept-alive HTTP connections between requests
+        self._handlers: set[gevent.Greenlet] = set()
+        self._stop = Event()
+        layer.on_message(self.deliver)
+        layer.on_processed(self.processed)
+
+    @property
+    def addresses(self) -> list[str]:
+        """Where the gateway listens, as ``host:port`` or ``unix:/path``."""
+        return [_address_text(server.socket.getsockname()) for server in self._servers]
+
+    # -- running -------------------------------------------------------------------------
+
+    def serve_forever(self) -> None:
+        """Serve until SIGTERM / SIGINT (or :meth:`stop`), then shut down gracefully."""
+        for server in self._servers:
+            server.start()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            gevent.signal_handler(signum, self.stop)
+        logger.info("gateway %s listening on %s", self.layer.owner, ", ".join(self.addresses))
+        self._stop.wait()
+        self._shutdown()
+
+    def stop(self) -> None:
+        """Begin the graceful shutdown."""
+        self._stop.set()
+
+    def _shutdown(self) -> None:
+        started = time.monotonic()
+        for server in self._servers:
+            server.close()
+        logger.info("shutting down: closing %d WebSockets with %d", len(self._websockets), GOING_AWAY)
+        for connection in list(self._websockets):
+            connection.close(GOING_AWAY)
+        for sock in list(self._idle):
+            _shut(sock)
+        gevent.joinall(list(self._handlers), timeout=self.config.shutdown_timeout)
+        if self._handlers:
+            logger.warning(
+                "dropping %d connections still open after %.0f s", len(self._handlers), self.config.shutdown_timeout
+            )
+            gevent.killall(list(self._handlers), timeout=1)
+        logger.info("gateway stopped in %.2f s", time.monotonic() - started)
+
+    # -- the layer's side ------------------------------------------------------------------
+
+    def deliver(self, channel: str, content: dict[str, Any]) -> None:
+        """A message for one of this gateway's reply channels (inbox greenlet)."""
+        endpoint = self._endpoints.get(channel)
+        if endpoint is not None:
+            endpoint.deliver(content)
+
+    def processed(self, channel: str, order: int) -> None:
+        """A worker's processed notice for one of this gateway's connections."""
+        endpoint = self._endpoints.get(channel)
+        if endpoint is not None:
+            endpoint.processed(order)
+
+    def _register(self, channel: str, endpoint: Endpoint | None) -> None:
+        if endpoint is None:
+            self._endpoints.pop(channel, None)
+        else:
+            self._endpoints[channel] = endpoint
+
+    def healthy(self) -> bool:
+        """True while the broker is reachable and holds this gateway's inbox."""
+        try:
+            return self.layer.transport.queue_exists(self.layer.inbox_queue(self.layer.owner))
+        except RealtimeError:
+            return False
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _handle(self, sock: socket.socket, address: Any) -> None:
+        greenlet = gevent.getcurrent()
+        client = address if isinstance(address, tuple) else ("", 0)
+        server = sock.getsockname() if sock.family != socket.AF_UNIX else ("", 0)
+        client, server = (client[0], client[1]), (server[0], server[1])
+        if self._stop.is_set() or len(self._handlers) >= self.config.max_connections:
+            _refuse_quietly(sock, 503, "too many connections")
+            return
+        self._handlers.add(greenlet)
+        if sock.family != socket.AF_UNIX:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stream = HttpStream(sock, self.config)
+        try:
+            self._serve(stream, client, server)
+        except HeadError as error:
+            access_log.info('%s - "-" %d %s', client[0], error.status, error.reason)
+            stream.refuse(error.status, error.reason)
+        except (ClientGone, OSError):
+            pass
+        except Exception:
+            logger.exception("connection from %s failed", client[0])
+            stream.refuse(500)
+        finally:
+            self._idle.discard(sock)
+            self._handlers.discard(greenlet)
+            lingering_close(sock)
+
+    def _serve(self, stream: HttpStream, client: tuple[str, int], server: tuple[str, int]) -> None:
+        keep_alive = True
+        while keep_alive and not self._stop.is_set():
+            self._idle.add(stream.sock)
+            request = stream.next_request()
+            self._idle.discard(stream.sock)
+            if request is None:
+                return
+            head, raw = request
+            started = time.monotonic()
+            if head.is_websocket_upgrade:
+                outcome = self._serve_websocket(stream, raw + stream.take_buffered(), client, server)
+                _log_access(client, head, outcome, started)
+                return
+            status, keep_alive = self._serve_http(stream, head, client, server)
+            _log_access(client, head, f"{status} {stream.sent_bytes}", started)
+
+    def _serve_http(
+        self, stream: HttpStream, head: RequestHead, client: tuple[str, int], server: tuple[str, int]
+    ) -> tuple[int, bool]:
+        path = head.target.partition("?")[0]
+        if path == self.config.health_path:
+            return self._serve_health(stream)
+        if any(pattern.search(path) for pattern in self._consumer_paths):
+            request = ChannelRequest(stream, head, client, server, self.config, self.layer, self._register)
+            keep_alive = request.serve()
+            return request.status, keep_alive
+        return serve_wsgi(stream, head, self.app, client, server, self.config.max_buffered_body)
+
+    def _serve_health(self, stream: HttpStream) -> tuple[int, bool]:
+        status, body = (200, b"ok\n") if self.healthy() else (503, b"broker unreachable\n")
+        stream.start_response(status, [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))])
+        stream.write(body)
+        return status, stream.end_response()
+
+    def _serve_websocket(
+        self, stream: HttpStream, initial: bytes, client: tuple[str, int], server: tuple[str, int]
+    ) -> str:
+        connection = WebSocketConnection(
+            stream.sock, client, server, self.config, self.layer, self.origins, self._register
+        )
+        self._websockets.add(connection)
+        try:
+            return connection.run(initial)
+        finally:
+            self._websockets.discard(connection)
+
+
+def _log_access(client: tuple[str, int], head: RequestHead, outcome: str, started: float) -> None:
+    access_log.info(
+        '%s - "%s %s HTTP/%s" %s %.1fms',
+        client[0], head.method, head.target, head.http_version, outcome, (time.monotonic() - started) * 1000,
+    )  # fmt: skip
+
+
+def _refuse_quietly(sock: socket.socket, status: int, reason: str) -> None:
+    try:
+        sock.sendall(plain_response(status, reason))
+    except OSError:
+        pass
+    lingering_close(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _address_text(name: Any) -> str:
+    if isinstance(name, str):
+        return f"unix:{name}"
+    host = f"[{name[0]}]" if ":" in name[0] else name[0]
+    return f"{host}:{name[1]}"

@@ -1,0 +1,289 @@
+"""One WebSocket connection's I/O: socket bytes to channel messages and back.
+
+The reading greenlet feeds the socket into a :class:`~bridge.websocket.WebSocketSession`
+and publishes ``websocket.connect`` / ``receive`` / ``disconnect``, each only after the
+worker has processed the previous one (so a connection's consumers run in order and a
+client that sends faster than its consumers run is slowed down by TCP, not buffered).
+Messages to the reply channel arrive from the layer's inbox greenlet through
+:meth:`WebSocketConnection.deliver` and go to a bounded outbox that a short-lived writer
+greenlet empties.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+from gevent.event import AsyncResult, Event
+from gevent.lock import Semaphore
+
+from realtime.exceptions import BrokerUnavailable, ChannelFull, MessageTooLarge, RealtimeError
+from realtime.layers.core import SyncChannelLayer
+
+from .config import GatewayConfig
+from .messages import (
+    Accept,
+    Action,
+    Close,
+    InvalidReply,
+    SendBytes,
+    SendText,
+    connect_message,
+    disconnect_message,
+    interpret_reply,
+    receive_message,
+)
+from .origin import OriginPolicy
+from .websocket import TOO_BIG, Closed, HandshakeRequest, MessageReceived, State, WebSocketSession
+
+__all__ = ["WebSocketConnection"]
+
+logger = logging.getLogger(__name__)
+
+_READ_SIZE = 65536
+# RFC 6455 section 7.4.1.
+GOING_AWAY = 1001
+INTERNAL_ERROR = 1011
+TRY_AGAIN_LATER = 1013
+# Seconds a client may take to read what is queued for it once it is being closed.
+_CLOSE_GRACE = 5.0
+
+
+class WebSocketConnection:
+    """A client's WebSocket, from the upgrade request until the socket closes."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        client: tuple[str, int],
+        server: tuple[str, int],
+        config: GatewayConfig,
+        layer: SyncChannelLayer,
+        origins: OriginPolicy,
+        register: Callable[[str, WebSocketConnection | None], None],
+    ) -> None:
+        self.sock = sock
+        self.client = client
+        self.server = server
+        self.config = config
+        self.layer = layer
+        self.origins = origins
+        self._register = register
+        self.session = WebSocketSession(config.max_message_size)
+        self.reply_channel = ""
+        self.path = ""
+        #: How the connection ended, for the disconnect message and the log.
+        self.close_code = 1006
+        self._order = 0
+        self._processed = -1
+        self._progress = Event()
+        self._handshake: AsyncResult = AsyncResult()
+        self._outbox: deque[Action] = deque()
+        self._writer: gevent.Greenlet | None = None
+        self._write_lock = Semaphore()
+
+    # -- the reading side (the connection's own greenlet) -------------------------------
+
+    def run(self, initial: bytes) -> str:
+        """Serve the connection; ``initial`` holds the upgrade request and any bytes after it.
+        Returns a short outcome for the access log."""
+        events = self.session.receive_data(initial)
+        request = next((event for event in events if isinstance(event, HandshakeRequest)), None)
+        if request is None:
+            self._flush()
+            return "400 bad handshake"
+        self.path = request.path
+        if not self.origins.allows(request.origin):
+            self._reject(403)
+            return f"403 origin {request.origin!r} refused"
+        self.reply_channel = self.layer.new_channel("websocket.send")
+        self._register(self.reply_channel, self)
+        try:
+            return self._serve(request, events)
+        finally:
+            self._register(self.reply_channel, None)
+            self.layer.release_channel(self.reply_channel)
+
+    def _serve(self, request: HandshakeRequest, events: list[Any]) -> str:
+        message = connect_message(
+            self.reply_channel, request.path, request.query_string, request.headers, self.client, self.server
+        )
+        if self._publish("websocket.connect", message) is not None:
+            self._reject(503)
+            return "503 connect not published"
+        decision = self._handshake.wait(self.config.accept_timeout)
+        if not isinstance(decision, Accept):
+            code = decision.code if isinstance(decision, Close) else 403
+            self._reject(403)
+            self._finish(code)
+            return "403 refused by the connect consumer" if decision else "403 no answer to connect in time"
+        self.session.accept()
+        self._flush()
+        self._start_writer()
+        self._read_loop(events)
+        self._finish(self.close_code)
+        return f"101 closed {self.close_code}"
+
+    def _read_loop(self, events: list[Any]) -> None:
+        last_message = time.monotonic()
+        ping_outstanding = False
+        while True:
+            for event in events:
+                if isinstance(event, MessageReceived):
+                    last_message = time.monotonic()
+                    self._order += 1
+                    self._wait_turn(self._order)
+                    content = receive_message(self.reply_channel, self.path, self._order, event.data)
+                    refused = self._publish("websocket.receive", content)
+                    if refused is not None:
+                        self.close(refused)
+                elif isinstance(event, Closed):
+                    self.close_code = event.code
+            self._flush()
+            if self.session.state is State.CLOSED:
+                break
+            if time.monotonic() - last_message > self.config.idle_timeout:
+                self.close(GOING_AWAY)
+            try:
+                self.sock.settimeout(self.config.ping_interval)
+                data = self.sock.recv(_READ_SIZE)
+                ping_outstanding = False
+            except TimeoutError:
+                if ping_outstanding:  # no answer for a whole interval: the client is gone
+                    data = b""
+                else:
+                    ping_outstanding = True
+                    self.session.ping()
+                    events = []
+                    continue
+            except OSError:
+                data = b""
+            events = self.session.receive_data(data or None)
+
+    def _wait_turn(self, order: int) -> None:
+        """Wait until message ``order - 1`` was processed, or ``ordering_timeout`` passed."""
+        deadline = time.monotonic() + self.config.ordering_timeout
+        while self._processed < order - 1:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                logger.warning(
+                    "%s: no processed notice for message %d in %.0f s; sending the next one",
+                    self.reply_channel, order - 1, self.config.ordering_timeout,
+                )  # fmt: skip
+                return
+            self._progress.clear()
+            self._progress.wait(remaining)
+
+    def _publish(self, channel: str, content: dict[str, Any]) -> int | None:
+        """Send ``content`` to ``channel``; on failure, the close code that tells the client why."""
+        try:
+            self.layer.send(channel, content)
+            return None
+        except MessageTooLarge as error:  # within the frame limit, but not with the message around it
+            logger.warning("%s: %s", self.reply_channel, error)
+            return TOO_BIG
+        except (ChannelFull, BrokerUnavailable) as error:
+            logger.warning("%s: %s; closing with %d", self.reply_channel, error, TRY_AGAIN_LATER)
+            return TRY_AGAIN_LATER
+        except RealtimeError:
+            logger.exception("could not publish %s for %s", channel, self.reply_channel)
+            return INTERNAL_ERROR
+
+    def _finish(self, code: int) -> None:
+        """Send the disconnect message, last in the connection's order."""
+        self._order += 1
+        self._wait_turn(self._order)
+        self._publish("websocket.disconnect", disconnect_message(self.reply_channel, self.path, self._order, code))
+
+    def _reject(self, status: int) -> None:
+        self.session.reject(status)
+        self._flush()
+
+    # -- the layer's side (called from the inbox greenlet; never blocks) ----------------
+
+    def deliver(self, content: dict[str, Any]) -> None:
+        """Act on a message sent to this connection's reply channel."""
+        try:
+            actions = interpret_reply(content)
+        except InvalidReply as error:
+            logger.error("%s: invalid reply message dropped: %s", self.reply_channel, error)
+            return
+        if self.session.state is State.HANDSHAKE and not self._handshake.ready():
+            if actions and not isinstance(actions[0], Close):
+                # Sending data before accepting accepts (Channels 1.x).
+                self._handshake.set(Accept())
+                actions = [action for action in actions if not isinstance(action, Accept)]
+            elif actions:
+                self._handshake.set(actions[0])
+                return
+        actions = [action for action in actions if not isinstance(action, Accept)]
+        if len(self._outbox) + len(actions) > self.config.send_queue:
+            self._overflow()
+            return
+        self._outbox.extend(actions)
+        self._start_writer()
+
+    def processed(self, order: int) -> None:
+        """A worker finished message ``order``; a connect nobody answered is accepted."""
+        if order == 0 and not self._handshake.ready():
+            self._handshake.set(Accept())
+        if order > self._processed:
+            self._processed = order
+            self._progress.set()
+
+    def close(self, code: int) -> None:
+        """Close the connection with ``code`` after what is already queued."""
+        if self.session.state is State.HANDSHAKE and not self._handshake.ready():
+            self._handshake.set(Close(code))
+            return
+        self._outbox.append(Close(code))
+        self._start_writer()
+
+    def _overflow(self) -> None:
+        """The client reads slower than it is sent to: drop its queue and close it."""
+        logger.warning("%s: send queue full (%d); closing", self.reply_channel, self.config.send_queue)
+        self._outbox.clear()
+        self._outbox.append(Close(TRY_AGAIN_LATER))
+        self._start_writer()
+        gevent.spawn_later(_CLOSE_GRACE, self._abort)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def _start_writer(self) -> None:
+        if self._outbox and self._writer is None and self.session.state is State.OPEN:
+            self._writer = gevent.spawn(self._drain)
+
+    def _drain(self) -> None:
+        try:
+            while self._outbox and self.session.state is State.OPEN:
+                action = self._outbox.popleft()
+                if isinstance(action, SendText):
+                    self.session.send(action.text)
+                elif isinstance(action, SendBytes):
+                    self.session.send(action.data)
+                elif isinstance(action, Close):
+                    self.session.close(action.code)
+                self._flush()
+        except OSError:
+            self._abort()
+        finally:
+            self._writer = None
+
+    def _flush(self) -> None:
+        """Write what the session has queued; the lock keeps frames whole and in order."""
+        with self._write_lock:
+            data = self.session.data_to_send()
+            if data:
+                self.sock.sendall(data)
+
+    def _abort(self) -> None:
+        if self.session.state is not State.CLOSED:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
