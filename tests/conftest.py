@@ -17,6 +17,20 @@ from .brokers import TRANSPORT_URLS, require
 LayerFactory = Callable[..., SyncChannelLayer]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run the tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` are skipped unless ``--slow`` is given."""
+    if config.getoption("--slow"):
+        return
+    skip_slow = pytest.mark.skip(reason="slow; run with --slow")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip_slow)
+
+
 @pytest.fixture(params=sorted(TRANSPORT_URLS))
 def transport_name(request: pytest.FixtureRequest) -> str:
     """Each contract test runs once per transport: amqp, memory, redis."""
