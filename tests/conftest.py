@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from realtime.layers.config import LayerConfig
 from realtime.layers.core import SyncChannelLayer
 
-from .brokers import TRANSPORT_URLS, require
+from .brokers import BROKERS_REQUIRED, TRANSPORT_URLS, PrivateBroker, PrivateRabbitMQ, PrivateRedis, require
 
 LayerFactory = Callable[..., SyncChannelLayer]
 
@@ -65,3 +67,22 @@ def make_layer(base_config: LayerConfig) -> Iterator[LayerFactory]:
 @pytest.fixture
 def layer(make_layer: LayerFactory) -> SyncChannelLayer:
     return make_layer()
+
+
+PRIVATE_BROKERS = {"amqp": ("rabbitmq-server", PrivateRabbitMQ), "redis": ("redis-server", PrivateRedis)}
+
+
+@pytest.fixture(params=sorted(PRIVATE_BROKERS))
+def private_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A RabbitMQ node, then a Redis server, of the test's own: it may kill and restart them."""
+    program, kind = PRIVATE_BROKERS[request.param]
+    if shutil.which(program) is None:
+        if BROKERS_REQUIRED:
+            pytest.fail(f"{program} is not installed (REALTIME_REQUIRE_BROKERS=1)", pytrace=False)
+        pytest.skip(f"{program} is not installed")
+    broker = kind(tmp_path)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.close()

@@ -5,10 +5,7 @@ Runs against brokers of its own (never the machine's shared services).
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,24 +13,7 @@ from realtime.exceptions import BrokerUnavailable
 from realtime.layers.config import LayerConfig
 from realtime.layers.core import SyncChannelLayer
 
-from ...brokers import BROKERS_REQUIRED, PrivateBroker, PrivateRabbitMQ, PrivateRedis
-
-KINDS = {"amqp": ("rabbitmq-server", PrivateRabbitMQ), "redis": ("redis-server", PrivateRedis)}
-
-
-@pytest.fixture(params=sorted(KINDS))
-def private_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateBroker]:
-    program, kind = KINDS[request.param]
-    if shutil.which(program) is None:
-        if BROKERS_REQUIRED:
-            pytest.fail(f"{program} is not installed (REALTIME_REQUIRE_BROKERS=1)", pytrace=False)
-        pytest.skip(f"{program} is not installed")
-    broker = kind(tmp_path)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.close()
+from ...brokers import PrivateBroker
 
 
 @pytest.mark.timeout(180)
