@@ -12,6 +12,7 @@ from bridge.cli import DEFAULT_BIND, add_gateway_arguments, configure_logging
 
 class Command(BaseCommand):
     help = "Run the HTTP and WebSocket gateway (the same as realtime-gateway)."
+    requires_system_checks: list[str] = []  # run after monkey-patching (see runserver)
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         add_gateway_arguments(parser)
@@ -21,6 +22,7 @@ class Command(BaseCommand):
 
         monkey_patch()
         configure_logging(options["log_level"])
+        self.check(display_num_errors=True)
         from bridge.runner import run_gateway
 
         run_gateway(options["bind"] or [DEFAULT_BIND], embedded_worker=options["with_worker"])

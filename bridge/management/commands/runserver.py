@@ -7,6 +7,7 @@ Django's (the first app that provides a command wins).
 
 from __future__ import annotations
 
+import os
 import re
 from argparse import ArgumentParser
 from typing import Any
@@ -22,6 +23,9 @@ _ADDRPORT = re.compile(r"^(?:(?P<host>[^:\[\]]+|\[[0-9a-fA-F:]+\]):)?(?P<port>\d
 
 class Command(BaseCommand):
     help = "Run the gateway with an embedded worker for development (gevent, WebSockets)."
+    # Checked in the serving process, after monkey-patching: a database connection made
+    # before it would belong to a thread that no longer exists once gevent runs.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -36,13 +40,17 @@ class Command(BaseCommand):
         if match is None:
             raise CommandError(f"{options['addrport']!r} is not a port or a HOST:PORT pair")
         bind = f"{match['host'] or '127.0.0.1'}:{match['port']}"
-        from bridge.patching import monkey_patch
-
-        monkey_patch()
         configure_logging(options["log_level"])
+        if options["noreload"] or os.environ.get(autoreload.DJANGO_AUTORELOAD_ENV) == "true":
+            from bridge.patching import monkey_patch
+
+            monkey_patch()  # in the serving process only, not in the reloader's parent
 
         def serve() -> None:
             from bridge.runner import run_gateway
+
+            self.check(display_num_errors=True)
+            self.check_migrations()
 
             run_gateway(
                 [bind],
