@@ -25,6 +25,10 @@ __all__ = ["ConsumerFailed", "Outcome", "drop_unrouted", "run", "run_match"]
 
 logger = logging.getLogger(__name__)
 
+# Channels a project need not route: the gateway accepts a connection nobody answers, and
+# nothing is owed to a client that has left.
+_OPTIONAL_CHANNELS = frozenset({"websocket.connect", "websocket.disconnect", "http.disconnect"})
+
 
 class Outcome(enum.Enum):
     """What became of a message."""
@@ -53,7 +57,8 @@ def run(router: Router, layer: SyncChannelLayer, channel: str, content: dict[str
 
 def drop_unrouted(layer: SyncChannelLayer, channel: str, content: dict[str, Any]) -> Outcome:
     """Log and drop a message no route matches, releasing its connection's next message."""
-    logger.warning("no consumer routed for a message on %r (keys: %s); dropped", channel, sorted(content))
+    level = logging.DEBUG if channel in _OPTIONAL_CHANNELS else logging.WARNING
+    logger.log(level, "no consumer routed for a message on %r (keys: %s); dropped", channel, sorted(content))
     _notify_processed(layer, content)
     return Outcome.UNROUTED
 
