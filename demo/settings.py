@@ -18,8 +18,11 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
-    "django.contrib.staticfiles",
     "realtime",
+    # before staticfiles: its runserver (the gateway with an embedded worker) replaces Django's
+    "bridge",
+    "django.contrib.staticfiles",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -30,6 +33,19 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "demo.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+            ]
+        },
+    }
+]
 
 DATABASES = {
     "default": {
@@ -46,4 +62,4 @@ CELERY_BROKER_URL = os.environ.get("REALTIME_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL.startswith("memory://")
 
 # The channel layer uses CELERY_BROKER_URL unless CHANNEL_LAYERS names another URL.
-CHANNEL_LAYERS = {"default": {"CONFIG": {}}}
+CHANNEL_LAYERS = {"default": {"CONFIG": {}, "ROUTING": "demo.routing.channel_routing"}}

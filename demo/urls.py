@@ -1,3 +1,10 @@
 """URLs of the demo project."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.index),
+    path("hello/", views.hello),
+]
