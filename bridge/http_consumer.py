@@ -137,7 +137,6 @@ class ChannelRequest:
         finally:
             watcher.kill()
             self._register(reply_channel, None)
-            self.layer.release_channel(reply_channel)
 
     def deliver(self, content: dict[str, Any]) -> None:
         """A message on the reply channel (called from the inbox greenlet; never blocks)."""

@@ -146,10 +146,16 @@ class Gateway:
             endpoint.processed(order)
 
     def _register(self, channel: str, endpoint: Endpoint | None) -> None:
-        if endpoint is None:
-            self._endpoints.pop(channel, None)
-        else:
+        """Route ``channel``'s messages to ``endpoint``; ``None``: the channel is closed for good
+        (it leaves its groups)."""
+        if endpoint is not None:
             self._endpoints[channel] = endpoint
+            return
+        self._endpoints.pop(channel, None)
+        try:
+            self.layer.release_channel(channel)
+        except RealtimeError as error:  # the broker is away; its bindings go with the inbox
+            logger.warning("could not release %s: %s", channel, error)
 
     def healthy(self) -> bool:
         """True while the broker is reachable and holds this gateway's inbox."""

@@ -107,7 +107,6 @@ class WebSocketConnection:
             return self._serve(request, events)
         finally:
             self._register(self.reply_channel, None)
-            self.layer.release_channel(self.reply_channel)
 
     def _serve(self, request: HandshakeRequest, events: list[Any]) -> str:
         message = connect_message(
