@@ -77,14 +77,19 @@ def serve_wsgi(
         logger.exception("the WSGI application failed on %s %s", head.method, head.target)
         stream.refuse(500)
         return 500, False
-    if isinstance(result, (list, tuple)) and len(result) == 1:
-        response.set_length(len(result[0]))  # a body known in full: no chunked encoding
     try:
-        for chunk in result:
-            if chunk:
-                response.write(chunk)
-        if not response.sent:
-            response.write(b"")
+        if getattr(result, "streaming", None) is False or (isinstance(result, (list, tuple)) and len(result) <= 1):
+            # A body known in full (Django's non-streaming responses say so): Content-Length,
+            # not chunked encoding.
+            body = b"".join(result)
+            response.set_length(len(body))
+            response.write(body)
+        else:
+            for chunk in result:
+                if chunk:
+                    response.write(chunk)
+            if not response.sent:
+                response.write(b"")
     finally:
         close = getattr(result, "close", None)
         if close is not None:

@@ -116,6 +116,7 @@ class Gateway:
 
     def _shutdown(self) -> None:
         started = time.monotonic()
+        deadline = started + self.config.shutdown_timeout
         for server in self._servers:
             server.close()
         logger.info("shutting down: closing %d WebSockets with %d", len(self._websockets), GOING_AWAY)
@@ -123,12 +124,19 @@ class Gateway:
             connection.close(GOING_AWAY)
         for sock in list(self._idle):
             _shut(sock)
-        gevent.joinall(list(self._handlers), timeout=self.config.shutdown_timeout)
+        # Half the time for clients to answer the close; then the rest are dropped, which
+        # still sends their disconnect messages, and the remaining time is for that.
+        gevent.joinall(list(self._handlers), timeout=self.config.shutdown_timeout / 2)
+        if self._websockets:
+            logger.warning("dropping %d WebSockets that did not answer the close", len(self._websockets))
+            for connection in list(self._websockets):
+                connection.abort()
+        gevent.joinall(list(self._handlers), timeout=max(0.0, deadline - time.monotonic()))
         if self._handlers:
             logger.warning(
-                "dropping %d connections still open after %.0f s", len(self._handlers), self.config.shutdown_timeout
+                "killing %d connections still open after %.0f s", len(self._handlers), self.config.shutdown_timeout
             )
-            gevent.killall(list(self._handlers), timeout=1)
+            gevent.killall(list(self._handlers), block=False)
         logger.info("gateway stopped in %.2f s", time.monotonic() - started)
 
     # -- the layer's side ------------------------------------------------------------------
@@ -196,6 +204,7 @@ class Gateway:
     def _serve(self, stream: HttpStream, client: tuple[str, int], server: tuple[str, int]) -> None:
         keep_alive = True
         while keep_alive and not self._stop.is_set():
+            gevent.sleep(0)  # a client whose next request is already here waits its turn
             self._idle.add(stream.sock)
             request = stream.next_request()
             self._idle.discard(stream.sock)

@@ -12,6 +12,7 @@ greenlet empties.
 from __future__ import annotations
 
 import logging
+import random
 import socket
 import time
 from collections import deque
@@ -52,6 +53,9 @@ INTERNAL_ERROR = 1011
 TRY_AGAIN_LATER = 1013
 # Seconds a client may take to read what is queued for it once it is being closed.
 _CLOSE_GRACE = 5.0
+# Backoff between attempts to publish a disconnect to a full channel (seconds).
+_RETRY_DELAY = 0.05
+_MAX_RETRY_DELAY = 1.0
 
 
 class WebSocketConnection:
@@ -86,6 +90,7 @@ class WebSocketConnection:
         self._outbox: deque[Action] = deque()
         self._writer: gevent.Greenlet | None = None
         self._write_lock = Semaphore()
+        self._hurry = False  # shutting down: no more waiting for processed notices
 
     # -- the reading side (the connection's own greenlet) -------------------------------
 
@@ -167,7 +172,7 @@ class WebSocketConnection:
     def _wait_turn(self, order: int) -> None:
         """Wait until message ``order - 1`` was processed, or ``ordering_timeout`` passed."""
         deadline = time.monotonic() + self.config.ordering_timeout
-        while self._processed < order - 1:
+        while self._processed < order - 1 and not self._hurry:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 logger.warning(
@@ -187,17 +192,37 @@ class WebSocketConnection:
             logger.warning("%s: %s", self.reply_channel, error)
             return TOO_BIG
         except (ChannelFull, BrokerUnavailable) as error:
-            logger.warning("%s: %s; closing with %d", self.reply_channel, error, TRY_AGAIN_LATER)
+            logger.warning("%s: %s", self.reply_channel, error)
             return TRY_AGAIN_LATER
         except RealtimeError:
             logger.exception("could not publish %s for %s", channel, self.reply_channel)
             return INTERNAL_ERROR
 
     def _finish(self, code: int) -> None:
-        """Send the disconnect message, last in the connection's order."""
+        """Send the disconnect message, last in the connection's order.
+
+        Many sockets closing at once (a gateway shutting down, a network blip) can fill the
+        workers' channel: the disconnect is retried until ``ordering_timeout`` while the
+        workers catch up, since consumers rely on it to clean up.
+        """
         self._order += 1
         self._wait_turn(self._order)
-        self._publish("websocket.disconnect", disconnect_message(self.reply_channel, self.path, self._order, code))
+        message = disconnect_message(self.reply_channel, self.path, self._order, code)
+        deadline = time.monotonic() + self.config.ordering_timeout
+        delay = _RETRY_DELAY
+        while True:
+            try:
+                self.layer.send("websocket.disconnect", message)
+                return
+            except (ChannelFull, BrokerUnavailable) as error:
+                if time.monotonic() + delay > deadline:
+                    logger.warning("%s: websocket.disconnect lost: %s", self.reply_channel, error)
+                    return
+            except RealtimeError:
+                logger.exception("could not publish websocket.disconnect for %s", self.reply_channel)
+                return
+            gevent.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, _MAX_RETRY_DELAY)
 
     def _reject(self, status: int) -> None:
         self.session.reject(status)
@@ -279,6 +304,13 @@ class WebSocketConnection:
             data = self.session.data_to_send()
             if data:
                 self.sock.sendall(data)
+
+    def abort(self) -> None:
+        """Drop the connection now (a client that did not answer a close in time): its
+        disconnect is still sent, without waiting for its earlier messages' consumers."""
+        self._hurry = True
+        self._progress.set()
+        self._abort()
 
     def _abort(self) -> None:
         if self.session.state is not State.CLOSED:

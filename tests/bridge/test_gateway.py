@@ -283,3 +283,16 @@ def test_message_within_the_frame_limit_but_too_big_for_the_layer_closes_with_10
     ws.send("x" * (1024 * 1024 - 10))  # the layer's limit counts the message around the text too
     assert close_code(ws) == 1009
     ws.shutdown()
+
+
+def test_shutdown_drops_clients_that_do_not_answer_the_close(tmp_path: Path) -> None:
+    process = start(tmp_path, "deaf", shutdown_timeout=2.0)
+    deaf = [process.websocket("/frames/") for _ in range(3)]  # never read: the close stays unanswered
+    started = time.monotonic()
+    process.signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
+    assert time.monotonic() - started < 4
+    assert "dropping 3 WebSockets that did not answer the close" in process.log()
+    assert "Traceback" not in process.log()
+    for ws in deaf:
+        ws.shutdown()
