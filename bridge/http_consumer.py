@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,9 +19,8 @@ import gevent
 from gevent.queue import Empty, Queue
 
 from realtime.exceptions import ChannelFull, RealtimeError
-from realtime.layers.core import SyncChannelLayer
 
-from .config import GatewayConfig
+from .endpoint import Peer, Services
 from .http import ClientGone, HttpStream, read_whole_body
 from .http_head import RequestHead
 
@@ -93,23 +91,13 @@ def _content(message: dict[str, Any]) -> bytes:
 class ChannelRequest:
     """One request answered by consumers: publish it, then stream the reply channel out."""
 
-    def __init__(
-        self,
-        stream: HttpStream,
-        head: RequestHead,
-        client: tuple[str, int],
-        server: tuple[str, int],
-        config: GatewayConfig,
-        layer: SyncChannelLayer,
-        register: Callable[[str, ChannelRequest | None], None],
-    ) -> None:
+    def __init__(self, stream: HttpStream, head: RequestHead, peer: Peer, services: Services) -> None:
         self.stream = stream
         self.head = head
-        self.client = client
-        self.server = server
-        self.config = config
-        self.layer = layer
-        self._register = register
+        self.peer = peer
+        self.config = services.config
+        self.layer = services.layer
+        self._register = services.register
         self._replies: Queue = Queue()
         #: The status sent to the client, for the access log.
         self.status = 0
@@ -127,7 +115,7 @@ class ChannelRequest:
         self._register(reply_channel, self)
         watcher = gevent.spawn(self._watch_client)
         try:
-            message = request_message(reply_channel, self.head, body, self.client, self.server)
+            message = request_message(reply_channel, self.head, body, self.peer.client, self.peer.server)
             if not self._publish("http.request", message):
                 return self._refuse(503, "the server is busy; try again later")
             return self._respond()

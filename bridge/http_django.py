@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .endpoint import Peer
 from .http import HttpStream, RequestBody, read_whole_body
 from .http_head import RequestHead
 from .wsgi import status_line, wsgi_environ
@@ -55,20 +56,19 @@ def serve_wsgi(
     stream: HttpStream,
     head: RequestHead,
     app: WSGIApp,
-    client: tuple[str, int],
-    server: tuple[str, int],
+    peer: Peer,
     max_buffered_body: int,
 ) -> tuple[int, bool]:
     """Run ``app`` for the request; returns the status sent and whether the connection may
     carry another request."""
     if head.header(b"transfer-encoding") is None:
-        environ = wsgi_environ(head, io.BufferedReader(RequestBody(stream)), client, server)
+        environ = wsgi_environ(head, io.BufferedReader(RequestBody(stream)), peer.client, peer.server)
     else:  # chunked: Django reads no more than CONTENT_LENGTH, so read the body first
         body = read_whole_body(stream, max_buffered_body)
         if body is None:
             stream.refuse(413, "request body too large")
             return 413, False
-        environ = wsgi_environ(head, io.BytesIO(body), client, server)
+        environ = wsgi_environ(head, io.BytesIO(body), peer.client, peer.server)
         environ["CONTENT_LENGTH"] = str(len(body))
     response = _Response(stream)
     try:

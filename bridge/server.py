@@ -16,7 +16,7 @@ import signal
 import socket
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import gevent
 from gevent.event import Event
@@ -26,6 +26,7 @@ from realtime.exceptions import RealtimeError
 from realtime.layers.core import SyncChannelLayer
 
 from .config import GatewayConfig
+from .endpoint import Endpoint, Peer, Services
 from .http import ClientGone, HttpStream, lingering_close, plain_response
 from .http_consumer import ChannelRequest
 from .http_django import WSGIApp, serve_wsgi
@@ -37,14 +38,6 @@ __all__ = ["Gateway", "listen"]
 
 logger = logging.getLogger(__name__)
 access_log = logging.getLogger("bridge.access")
-
-
-class Endpoint(Protocol):
-    """What owns a reply channel: a WebSocket, or an HTTP request answered by consumers."""
-
-    def deliver(self, content: dict[str, Any]) -> None: ...
-
-    def processed(self, order: int) -> None: ...
 
 
 def listen(address: str, backlog: int) -> socket.socket:
@@ -82,7 +75,7 @@ class Gateway:
         self.config = config
         self.layer = layer
         self.app = app
-        self.origins = OriginPolicy(config.allowed_origins or ())
+        self.services = Services(config, layer, OriginPolicy(config.allowed_origins or ()), self._register)
         self._consumer_paths = [re.compile(pattern) for pattern in config.http_consumer_paths]
         self._servers = [StreamServer(listener, self._handle) for listener in listeners]
         self._endpoints: dict[str, Endpoint] = {}
@@ -176,32 +169,32 @@ class Gateway:
 
     def _handle(self, sock: socket.socket, address: Any) -> None:
         greenlet = gevent.getcurrent()
-        client = address if isinstance(address, tuple) else ("", 0)
-        server = sock.getsockname() if sock.family != socket.AF_UNIX else ("", 0)
-        client, server = (client[0], client[1]), (server[0], server[1])
         if self._stop.is_set() or len(self._handlers) >= self.config.max_connections:
             _refuse_quietly(sock, 503, "too many connections")
             return
         self._handlers.add(greenlet)
-        if sock.family != socket.AF_UNIX:
+        if sock.family == socket.AF_UNIX:
+            peer = Peer(("", 0), ("", 0))
+        else:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            peer = Peer(address[:2], sock.getsockname()[:2])
         stream = HttpStream(sock, self.config)
         try:
-            self._serve(stream, client, server)
+            self._serve(stream, peer)
         except HeadError as error:
-            access_log.info('%s - "-" %d %s', client[0], error.status, error.reason)
+            access_log.info('%s - "-" %d %s', peer.client[0], error.status, error.reason)
             stream.refuse(error.status, error.reason)
         except (ClientGone, OSError):
             pass
         except Exception:
-            logger.exception("connection from %s failed", client[0])
+            logger.exception("connection from %s failed", peer.client[0])
             stream.refuse(500)
         finally:
             self._idle.discard(sock)
             self._handlers.discard(greenlet)
             lingering_close(sock)
 
-    def _serve(self, stream: HttpStream, client: tuple[str, int], server: tuple[str, int]) -> None:
+    def _serve(self, stream: HttpStream, peer: Peer) -> None:
         keep_alive = True
         while keep_alive and not self._stop.is_set():
             gevent.sleep(0)  # a client whose next request is already here waits its turn
@@ -213,23 +206,21 @@ class Gateway:
             head, raw = request
             started = time.monotonic()
             if head.is_websocket_upgrade:
-                outcome = self._serve_websocket(stream, raw + stream.take_buffered(), client, server)
-                _log_access(client, head, outcome, started)
+                outcome = self._serve_websocket(stream, raw + stream.take_buffered(), peer)
+                _log_access(peer, head, outcome, started)
                 return
-            status, keep_alive = self._serve_http(stream, head, client, server)
-            _log_access(client, head, f"{status} {stream.sent_bytes}", started)
+            status, keep_alive = self._serve_http(stream, head, peer)
+            _log_access(peer, head, f"{status} {stream.sent_bytes}", started)
 
-    def _serve_http(
-        self, stream: HttpStream, head: RequestHead, client: tuple[str, int], server: tuple[str, int]
-    ) -> tuple[int, bool]:
+    def _serve_http(self, stream: HttpStream, head: RequestHead, peer: Peer) -> tuple[int, bool]:
         path = head.target.partition("?")[0]
         if path == self.config.health_path:
             return self._serve_health(stream)
         if any(pattern.search(path) for pattern in self._consumer_paths):
-            request = ChannelRequest(stream, head, client, server, self.config, self.layer, self._register)
+            request = ChannelRequest(stream, head, peer, self.services)
             keep_alive = request.serve()
             return request.status, keep_alive
-        return serve_wsgi(stream, head, self.app, client, server, self.config.max_buffered_body)
+        return serve_wsgi(stream, head, self.app, peer, self.config.max_buffered_body)
 
     def _serve_health(self, stream: HttpStream) -> tuple[int, bool]:
         status, body = (200, b"ok\n") if self.healthy() else (503, b"broker unreachable\n")
@@ -237,12 +228,8 @@ class Gateway:
         stream.write(body)
         return status, stream.end_response()
 
-    def _serve_websocket(
-        self, stream: HttpStream, initial: bytes, client: tuple[str, int], server: tuple[str, int]
-    ) -> str:
-        connection = WebSocketConnection(
-            stream.sock, client, server, self.config, self.layer, self.origins, self._register
-        )
+    def _serve_websocket(self, stream: HttpStream, initial: bytes, peer: Peer) -> str:
+        connection = WebSocketConnection(stream.sock, peer, self.services)
         self._websockets.add(connection)
         try:
             return connection.run(initial)
@@ -250,10 +237,10 @@ class Gateway:
             self._websockets.discard(connection)
 
 
-def _log_access(client: tuple[str, int], head: RequestHead, outcome: str, started: float) -> None:
+def _log_access(peer: Peer, head: RequestHead, outcome: str, started: float) -> None:
     access_log.info(
         '%s - "%s %s HTTP/%s" %s %.1fms',
-        client[0], head.method, head.target, head.http_version, outcome, (time.monotonic() - started) * 1000,
+        peer.client[0], head.method, head.target, head.http_version, outcome, (time.monotonic() - started) * 1000,
     )  # fmt: skip
 
 

@@ -16,7 +16,6 @@ import random
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -24,9 +23,8 @@ from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
 
 from realtime.exceptions import BrokerUnavailable, ChannelFull, MessageTooLarge, RealtimeError
-from realtime.layers.core import SyncChannelLayer
 
-from .config import GatewayConfig
+from .endpoint import Peer, Services
 from .messages import (
     Accept,
     Action,
@@ -39,7 +37,6 @@ from .messages import (
     interpret_reply,
     receive_message,
 )
-from .origin import OriginPolicy
 from .websocket import TOO_BIG, Closed, HandshakeRequest, MessageReceived, State, WebSocketSession
 
 __all__ = ["WebSocketConnection"]
@@ -61,23 +58,12 @@ _MAX_RETRY_DELAY = 1.0
 class WebSocketConnection:
     """A client's WebSocket, from the upgrade request until the socket closes."""
 
-    def __init__(
-        self,
-        sock: socket.socket,
-        client: tuple[str, int],
-        server: tuple[str, int],
-        config: GatewayConfig,
-        layer: SyncChannelLayer,
-        origins: OriginPolicy,
-        register: Callable[[str, WebSocketConnection | None], None],
-    ) -> None:
+    def __init__(self, sock: socket.socket, peer: Peer, services: Services) -> None:
         self.sock = sock
-        self.client = client
-        self.server = server
-        self.config = config
-        self.layer = layer
-        self.origins = origins
-        self._register = register
+        self.peer = peer
+        self.config = config = services.config
+        self.layer = services.layer
+        self.services = services
         self.session = WebSocketSession(config.max_message_size)
         self.reply_channel = ""
         self.path = ""
@@ -103,19 +89,19 @@ class WebSocketConnection:
             self._flush()
             return "400 bad handshake"
         self.path = request.path
-        if not self.origins.allows(request.origin):
+        if not self.services.origins.allows(request.origin):
             self._reject(403)
             return f"403 origin {request.origin!r} refused"
         self.reply_channel = self.layer.new_channel("websocket.send")
-        self._register(self.reply_channel, self)
+        self.services.register(self.reply_channel, self)
         try:
             return self._serve(request, events)
         finally:
-            self._register(self.reply_channel, None)
+            self.services.register(self.reply_channel, None)
 
     def _serve(self, request: HandshakeRequest, events: list[Any]) -> str:
         message = connect_message(
-            self.reply_channel, request.path, request.query_string, request.headers, self.client, self.server
+            self.reply_channel, request.path, request.query_string, request.headers, self.peer.client, self.peer.server
         )
         if self._publish("websocket.connect", message) is not None:
             self._reject(503)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import websocket
+
+from .workers import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 _LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
@@ -84,12 +85,9 @@ class GatewayProcess:
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM (graceful shutdown), then SIGKILL if it does not exit in time."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            return -9
+        return stop_process(self.process, timeout, self.kill)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()

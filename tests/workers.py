@@ -82,14 +82,20 @@ class WorkerProcess:
 
     def stop(self, timeout: float = 30) -> int:
         """Warm shutdown (SIGTERM), then SIGKILL if it does not exit in time."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return -9
+        return stop_process(self.process, timeout, self.kill)
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float, kill: Callable[[], None]) -> int:
+    """SIGTERM ``process`` and wait up to ``timeout`` seconds, then ``kill()``; its exit status
+    (-9 when killed, 0 if it never started)."""
+    if process is None or process.poll() is not None:
+        return process.returncode if process else 0
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill()
+        return -9
 
 
 BROKERS = {"amqp": AMQP_URL, "redis": REDIS_URL}
