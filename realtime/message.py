@@ -18,6 +18,12 @@ class Message(Mapping[str, Any]):
     Reads like its content: ``message["text"]``, ``"path" in message``.
     """
 
+    #: Set while the consumer runs by :func:`~realtime.sessions.channel_session`,
+    #: :func:`~realtime.sessions.http_session` and the :mod:`realtime.auth` decorators.
+    channel_session: Any = None
+    http_session: Any = None
+    user: Any = None
+
     def __init__(self, content: dict[str, Any], channel: str, channel_layer: SyncChannelLayer) -> None:
         self.content = content
         self.channel = Channel(channel, channel_layer=channel_layer)
@@ -35,8 +41,11 @@ class Message(Mapping[str, Any]):
         return len(self.content)
 
     def copy(self) -> Message:
-        """A message with a shallow copy of the content, on the same channel and layer."""
-        return Message(dict(self.content), self.channel.name, self.channel_layer)
+        """A message with a shallow copy of the content, on the same channel and layer, with
+        the same sessions and user (consumers it is passed to share them)."""
+        copy = Message(dict(self.content), self.channel.name, self.channel_layer)
+        copy.channel_session, copy.http_session, copy.user = self.channel_session, self.http_session, self.user
+        return copy
 
     def __repr__(self) -> str:
         return f"<Message on {self.channel.name!r} keys={sorted(self.content)}>"
