@@ -38,7 +38,9 @@ class _Response:
         if exc_info is not None and self.sent:
             raise exc_info[1].with_traceback(exc_info[2])
         self.status, self.reason = status_line(status)
-        self.headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        # Django's Set-Cookie values start with a space (SimpleCookie's output); h11 rightly
+        # refuses surrounding whitespace, which WSGI servers strip.
+        self.headers = [(name.encode("latin-1"), value.strip().encode("latin-1")) for name, value in headers]
         return self.write
 
     def set_length(self, length: int) -> None:

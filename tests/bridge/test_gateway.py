@@ -64,6 +64,15 @@ def test_django_view_with_keep_alive(gateway: GatewayProcess) -> None:
     connection.close()
 
 
+def test_response_cookies(gateway: GatewayProcess) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)
+    connection.request("GET", "/cookie/")
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (200, b"cookie set")
+    assert response.getheader("Set-Cookie").startswith("flavour=oatmeal; HttpOnly")
+    connection.close()
+
+
 def test_request_bodies_fixed_and_chunked(gateway: GatewayProcess) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)
     connection.request("POST", "/upload/", body=b"x" * 100_000)

@@ -1,7 +1,9 @@
 """Plain Django views the gateway serves in-process."""
 
+from django.contrib.auth import authenticate, login
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -16,7 +18,24 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse((f"part {number}\n" for number in range(3)), content_type="text/plain")
 
 
+@csrf_exempt
+def log_in(request: HttpRequest) -> HttpResponse:
+    user = authenticate(request, username=request.POST.get("username"), password=request.POST.get("password"))
+    if user is None:
+        return HttpResponse("no", status=403, content_type="text/plain")
+    login(request, user)
+    return HttpResponse("yes", content_type="text/plain")
+
+
+def cookie(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse("cookie set", content_type="text/plain")
+    response.set_cookie("flavour", "oatmeal", httponly=True)
+    return response
+
+
 urlpatterns = [
+    path("login/", log_in),
+    path("cookie/", cookie),
     path("hello/", hello),
     path("upload/", upload),
     path("stream/", stream),
