@@ -64,6 +64,7 @@ class WebsocketConsumer(BaseConsumer):
     strict_ordering: ClassVar[bool] = False
     slight_ordering: ClassVar[bool] = False
     groups: ClassVar[list[str] | None] = None
+    _closed = False
 
     def get_handler(self, message: Message) -> Callable[..., Any]:
         """The handler, wrapped in the session, user and ordering decorators asked for."""
@@ -83,13 +84,15 @@ class WebsocketConsumer(BaseConsumer):
         return handler
 
     def connection_groups(self, **kwargs: Any) -> list[str]:
-        """Groups the socket joins on connect and leaves on disconnect (default ``groups``)."""
+        """Groups the socket joins once ``connect`` has run without closing it, and leaves on
+        disconnect (default ``groups``)."""
         return list(self.groups or [])
 
     def raw_connect(self, message: Message, **kwargs: Any) -> None:
-        for group in self.connection_groups(**kwargs):
-            Group(group, channel_layer=message.channel_layer).add(self._reply_channel)
         self.connect(message, **kwargs)
+        if not self._closed:  # a refused socket never joins the groups
+            for group in self.connection_groups(**kwargs):
+                Group(group, channel_layer=message.channel_layer).add(self._reply_channel)
 
     def connect(self, message: Message, **kwargs: Any) -> None:
         """Accept the connection (inside a demultiplexer, which accepts it itself: nothing);
@@ -108,6 +111,7 @@ class WebsocketConsumer(BaseConsumer):
 
     def send(self, text: str | None = None, bytes: bytes | None = None, close: bool | int = False) -> None:
         """Send a frame to this socket (and/or close it with ``close``: True or a code)."""
+        self._closed = self._closed or bool(close)
         self._reply_channel.send(_frame(text, bytes, close))
 
     @classmethod
@@ -117,6 +121,7 @@ class WebsocketConsumer(BaseConsumer):
 
     def close(self, status: bool | int = True) -> None:
         """Close the socket (before accepting: refuse it) with ``status`` (True: 1000)."""
+        self._closed = True
         self._reply_channel.send({"close": status})
 
     def raw_disconnect(self, message: Message, **kwargs: Any) -> None:

@@ -79,6 +79,7 @@ def test_json_consumer() -> None:
 class Private(JsonWebsocketConsumer):
     http_user = True
     strict_ordering = True
+    groups = ["members"]
 
     def connect(self, message: Message, **kwargs: Any) -> None:
         if not message.user.is_authenticated:
@@ -94,6 +95,8 @@ def test_http_user_consumer_refuses_anonymous_and_knows_the_user() -> None:
     stranger = Client([route_class(Private)])
     stranger.send_and_consume("websocket.connect", {"path": "/", "headers": []})
     assert stranger.receive() == {"close": True}
+    Private.group_send("members", {"secret": 1})
+    assert stranger.receive(timeout=0.2) is None  # refused sockets never join the groups
 
     user = User.objects.create_user("grace", password="x")
     browser = HttpClient()
@@ -104,6 +107,8 @@ def test_http_user_consumer_refuses_anonymous_and_knows_the_user() -> None:
     assert member.receive() == {"accept": True}
     member.send_and_consume("websocket.receive", {"text": '"hello"'})
     assert json.loads(member.receive()["text"]) == {"user": "grace", "said": "hello"}
+    Private.group_send("members", {"secret": 2})
+    assert json.loads(member.receive()["text"]) == {"secret": 2}
 
 
 class Upper(JsonWebsocketConsumer):
