@@ -6,7 +6,9 @@ import time
 
 from realtime import Channel, Group
 from realtime.consumers import BaseConsumer
+from realtime.generic import JsonWebsocketConsumer, WebsocketDemultiplexer
 from realtime.message import Message
+from realtime.sessions import channel_session
 
 
 def echo(message: Message) -> None:
@@ -119,3 +121,45 @@ def http_long_poll(message: Message) -> None:
 
 def http_disconnect(message: Message) -> None:
     Channel("test.disconnects").send({"path": message["path"], "code": "http"})
+
+
+# -- the Channels 1.x feature tests' consumers -------------------------------------------
+
+
+class Members(JsonWebsocketConsumer):
+    """Logged-in users only; every message goes to all members, with the sender's name."""
+
+    http_user = True
+    strict_ordering = True
+    groups = ["members"]
+
+    def connect(self, message: Message, **kwargs: object) -> None:
+        if not message.user.is_authenticated:
+            self.close()
+            return
+        super().connect(message, **kwargs)
+
+    def receive(self, content: object = None, **kwargs: object) -> None:
+        self.group_send("members", {"user": self.message.user.username, "said": content, "pid": os.getpid()})
+
+
+@channel_session
+def room_join(message: Message, room: str) -> None:
+    message.channel_session["room"] = room
+    message.channel_session["joined_in"] = os.getpid()
+
+
+@channel_session
+def room_say(message: Message, room: str) -> None:
+    session = message.channel_session
+    message.reply_channel.send({"text": f"{session['room']} {session['joined_in']} {os.getpid()}"})
+
+
+class Shout(JsonWebsocketConsumer):
+    def receive(self, content: object = None, **kwargs: object) -> None:
+        assert isinstance(content, dict)
+        self.send({"shout": str(content["text"]).upper()})
+
+
+class Streams(WebsocketDemultiplexer):
+    consumers = {"shout": Shout}

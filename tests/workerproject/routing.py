@@ -20,6 +20,10 @@ websocket_routing = [
     route("websocket.connect", consumers.chat_join, path=r"^/chat/(?P<room>[a-z0-9]+)/$"),
     route("websocket.receive", consumers.chat_send, path=r"^/chat/(?P<room>[a-z0-9]+)/$"),
     route("websocket.disconnect", consumers.chat_leave, path=r"^/chat/(?P<room>[a-z0-9]+)/$"),
+    route_class(consumers.Members, path=r"^/members/$"),
+    route_class(consumers.Streams, path=r"^/streams/$"),
+    route("websocket.connect", consumers.room_join, path=r"^/room/(?P<room>[a-z]+)/$"),
+    route("websocket.receive", consumers.room_say, path=r"^/room/(?P<room>[a-z]+)/$"),
     route("websocket.disconnect", consumers.disconnect_log),
 ]
 

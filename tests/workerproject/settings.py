@@ -7,12 +7,20 @@ SECRET_KEY = "worker-tests-only"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
     "realtime",
     "bridge",
     "tests.workerproject",
     "tests.workerproject.plugin",
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# REALTIME_TEST_DB: a database file the test's gateway and workers share (logins, sessions).
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ.get("REALTIME_TEST_DB", ":memory:")}
+}
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
 USE_TZ = True
 ROOT_URLCONF = "tests.workerproject.urls"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]

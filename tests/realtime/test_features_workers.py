@@ -1,0 +1,108 @@
+"""The Channels 1.x features end to end: two real gateways and a Celery worker (4 processes)
+on RabbitMQ, and browser-like clients that log in over HTTP and connect with the session
+cookie."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import websocket
+
+from ..brokers import AMQP_URL, require
+from ..gateways import ROOT, GatewayProcess
+from ..workers import Setup
+
+USERS = {"ada": "lovelace", "grace": "hopper"}
+
+
+class Site:
+    """Gateways and a worker sharing one database file, with users in it."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.database = tmp_path / "site.sqlite3"
+        os.environ["REALTIME_TEST_DB"] = str(self.database)  # inherited by the workers and gateways
+        self._django("migrate", "--verbosity", "0")
+        create = "; ".join(f"User.objects.create_user({name!r}, password={pw!r})" for name, pw in USERS.items())
+        self._django("shell", "-c", f"from django.contrib.auth.models import User; {create}")
+        self.setup = Setup(AMQP_URL, tmp_path)
+        self.setup.worker(concurrency=4)
+        self.gateways = [
+            GatewayProcess(AMQP_URL, self.setup.prefix, tmp_path / f"gateway{n}.log").start() for n in range(2)
+        ]
+
+    def _django(self, *args: str) -> None:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.workerproject.settings"}
+        subprocess.run([sys.executable, "-m", "django", *args], cwd=ROOT, env=env, check=True, timeout=120)
+
+    def log_in(self, user: str) -> str:
+        """Log in through the login view (served by a gateway); the session cookie."""
+        form = urllib.parse.urlencode({"username": user, "password": USERS[user]}).encode()
+        with urllib.request.urlopen(f"{self.gateways[0].url}/login/", data=form, timeout=10) as response:
+            assert response.read() == b"yes"
+            cookie = response.headers["Set-Cookie"]
+        return cookie.split(";")[0]
+
+    def close(self) -> None:
+        for gateway in self.gateways:
+            gateway.stop()
+        self.setup.close()
+        os.environ.pop("REALTIME_TEST_DB", None)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    require(AMQP_URL)
+    site = Site(tmp_path_factory.mktemp("site"))
+    yield site
+    site.close()
+
+
+def test_private_group_refuses_anonymous_and_names_members(site: Site) -> None:
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        site.gateways[0].websocket("/members/")
+    assert refused.value.status_code == 403
+    with pytest.raises(websocket.WebSocketBadStatusException):
+        site.gateways[0].websocket("/members/", cookie="sessionid=forged")
+
+    ada = site.gateways[0].websocket("/members/", cookie=site.log_in("ada"))
+    grace = site.gateways[1].websocket("/members/", cookie=site.log_in("grace"))
+    time.sleep(0.3)  # both have joined the group
+    ada.send(json.dumps("hello"))
+    grace.send(json.dumps("hi ada"))
+    for ws in (ada, grace):
+        got = [json.loads(ws.recv()) for _ in range(2)]
+        assert [(m["user"], m["said"]) for m in got] == [("ada", "hello"), ("grace", "hi ada")]
+        ws.close()
+
+
+def test_channel_session_follows_the_connection_across_worker_processes(site: Site) -> None:
+    rooms = ["garden", "lobby", "attic", "cellar"]
+    sockets = {room: site.gateways[n % 2].websocket(f"/room/{room}/") for n, room in enumerate(rooms)}
+    answers = []
+    for _ in range(6):  # four connections at once spread the messages over the processes
+        for ws in sockets.values():
+            ws.send("where am I?")
+        for room, ws in sockets.items():
+            answers.append((room, *ws.recv().split()))
+    for ws in sockets.values():
+        ws.close()
+    assert all(room == remembered for room, remembered, _, _ in answers)
+    assert any(joined_in != answered_in for _, _, joined_in, answered_in in answers), (
+        "no message ran in another process than its connect"
+    )
+
+
+def test_demultiplexer_over_the_gateway(site: Site) -> None:
+    ws = site.gateways[0].websocket("/streams/")
+    ws.send(json.dumps({"stream": "shout", "payload": {"text": "quiet"}}))
+    assert json.loads(ws.recv()) == {"stream": "shout", "payload": {"shout": "QUIET"}}
+    ws.close()
