@@ -203,12 +203,20 @@ class WebsocketMultiplexer:
 
 class WebsocketDemultiplexer(JsonWebsocketConsumer):
     """One socket, several streams: frames ``{"stream": name, "payload": {...}}`` go to the
-    JSON consumer class mapped to ``name`` in ``consumers``; its replies are wrapped with
-    the stream. ``connect`` and ``disconnect`` reach every mapped consumer.
+    JSON consumer mapped to ``name`` in ``consumers``, whose replies are wrapped with the
+    stream; ``connect`` and ``disconnect`` reach every one of them. Or, as in Channels 1.0,
+    ``mapping`` names a channel per stream: the payload is sent there as a message, with
+    the socket's ``reply_channel`` added (reply with :meth:`encode`).
     """
 
-    consumers: ClassVar[Mapping[str, type[WebsocketConsumer]]] = {}
+    consumers: ClassVar[Mapping[str, Callable[..., Any]]] = {}
+    mapping: ClassVar[Mapping[str, str]] = {}
     multiplexer_class: ClassVar[type[WebsocketMultiplexer]] = WebsocketMultiplexer
+
+    @classmethod
+    def encode(cls, stream: str, payload: Any) -> dict[str, Any]:
+        """The reply-channel message that sends ``payload`` on ``stream``."""
+        return cls.multiplexer_class.encode(stream, payload)
 
     def connect(self, message: Message, **kwargs: Any) -> None:
         super().connect(message, **kwargs)
@@ -220,10 +228,15 @@ class WebsocketDemultiplexer(JsonWebsocketConsumer):
             raise ValueError("a multiplexed frame is {'stream': ..., 'payload': {...}}")
         stream, payload = content["stream"], content["payload"]
         consumer = self.consumers.get(stream)
-        if consumer is None:
-            raise ValueError(f"no consumer for stream {stream!r}; streams: {sorted(self.consumers)}")
+        if consumer is None and stream not in self.mapping:
+            raise ValueError(f"no consumer for stream {stream!r}; streams: {sorted({*self.consumers, *self.mapping})}")
         if not isinstance(payload, dict):
             raise ValueError(f"the payload of stream {stream!r} must be an object")
+        if consumer is None:
+            Channel(self.mapping[stream], channel_layer=self.channel_layer).send(
+                {**payload, "reply_channel": self._reply_channel.name}
+            )
+            return
         inner = self.message.copy()
         inner.content["text"] = self.encode_json(payload)
         consumer(inner, multiplexer=self.multiplexer_class(stream, self._reply_channel), **kwargs)

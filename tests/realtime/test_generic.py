@@ -14,7 +14,7 @@ from django.test import override_settings
 
 from realtime.generic import JsonWebsocketConsumer, WebsocketConsumer, WebsocketDemultiplexer
 from realtime.message import Message
-from realtime.routing import route_class
+from realtime.routing import route, route_class
 from realtime.running import Outcome
 from realtime.testing import Client
 
@@ -126,6 +126,11 @@ class Count(JsonWebsocketConsumer):
 
 class Streams(WebsocketDemultiplexer):
     consumers = {"upper": Upper, "count": Count}
+    mapping = {"legacy": "test.legacy"}
+
+
+def legacy(message: Message) -> None:
+    message.reply_channel.send(Streams.encode("legacy", {"got": message["n"]}))
 
 
 def frames(client: Client) -> list[dict]:
@@ -136,7 +141,7 @@ def frames(client: Client) -> list[dict]:
 
 
 def test_demultiplexer_routes_streams_and_wraps_replies() -> None:
-    client = Client([route_class(Streams)])
+    client = Client([route_class(Streams), route("test.legacy", legacy)])
     client.send_and_consume("websocket.connect", {"path": "/"})
     assert frames(client) == [{"accept": True}, {"stream": "upper", "payload": {"ready": "upper"}}]
     client.send_and_consume("websocket.receive", {"text": json.dumps({"stream": "upper", "payload": {"text": "hi"}})})
@@ -145,6 +150,10 @@ def test_demultiplexer_routes_streams_and_wraps_replies() -> None:
         {"stream": "upper", "payload": {"text": "HI"}},
         {"stream": "count", "payload": {"length": 4}},
     ]
+    # Channels 1.0's mapping: the payload travels on to a channel of its own.
+    client.send_and_consume("websocket.receive", {"text": json.dumps({"stream": "legacy", "payload": {"n": 7}})})
+    client.consume("test.legacy")
+    assert frames(client) == [{"stream": "legacy", "payload": {"got": 7}}]
 
 
 @pytest.mark.parametrize(
