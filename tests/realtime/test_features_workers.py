@@ -31,7 +31,10 @@ class Site:
         self.database = tmp_path / "site.sqlite3"
         os.environ["REALTIME_TEST_DB"] = str(self.database)  # inherited by the workers and gateways
         self._django("migrate", "--verbosity", "0")
-        create = "; ".join(f"User.objects.create_user({name!r}, password={pw!r})" for name, pw in USERS.items())
+        create = "; ".join(
+            f"User.objects.create_user({name!r}, password={pw!r}, is_staff={name == 'ada'})"
+            for name, pw in USERS.items()
+        )
         self._django("shell", "-c", f"from django.contrib.auth.models import User; {create}")
         self.setup = Setup(AMQP_URL, tmp_path)
         self.setup.worker(concurrency=4)
@@ -80,7 +83,8 @@ def test_private_group_refuses_anonymous_and_names_members(site: Site) -> None:
     grace.send(json.dumps("hi ada"))
     for ws in (ada, grace):
         got = [json.loads(ws.recv()) for _ in range(2)]
-        assert [(m["user"], m["said"]) for m in got] == [("ada", "hello"), ("grace", "hi ada")]
+        # two connections' messages run in parallel: no order between them
+        assert sorted((m["user"], m["said"]) for m in got) == [("ada", "hello"), ("grace", "hi ada")]
         ws.close()
 
 
@@ -106,3 +110,22 @@ def test_demultiplexer_over_the_gateway(site: Site) -> None:
     ws.send(json.dumps({"stream": "shout", "payload": {"text": "quiet"}}))
     assert json.loads(ws.recv()) == {"stream": "shout", "payload": {"shout": "QUIET"}}
     ws.close()
+
+
+def test_data_binding_across_gateways(site: Site) -> None:
+    ada = site.gateways[0].websocket("/teams/", cookie=site.log_in("ada"))  # staff
+    grace = site.gateways[1].websocket("/teams/", cookie=site.log_in("grace"))
+    time.sleep(0.3)
+    ada.send(json.dumps({"stream": "teams", "payload": {"action": "create", "data": {"name": "blue"}}}))
+    for ws in (ada, grace):  # committed in a worker, announced to both gateways
+        frame = json.loads(ws.recv())
+        assert frame["stream"] == "teams"
+        assert (frame["payload"]["action"], frame["payload"]["data"]) == ("create", {"name": "blue"})
+    pk = frame["payload"]["pk"]
+    grace.send(json.dumps({"stream": "teams", "payload": {"action": "delete", "pk": pk}}))
+    refused = json.loads(grace.recv())
+    assert refused["payload"]["error"].startswith("permission denied")
+    ada.send(json.dumps({"stream": "teams", "payload": {"action": "delete", "pk": pk}}))
+    for ws in (ada, grace):
+        assert json.loads(ws.recv())["payload"]["action"] == "delete"
+        ws.close()

@@ -4,7 +4,10 @@ import os
 import random
 import time
 
+from django.contrib.auth.models import Group as Team
+
 from realtime import Channel, Group
+from realtime.binding import WebsocketBinding
 from realtime.consumers import BaseConsumer
 from realtime.generic import JsonWebsocketConsumer, WebsocketDemultiplexer
 from realtime.message import Message
@@ -163,3 +166,24 @@ class Shout(JsonWebsocketConsumer):
 
 class Streams(WebsocketDemultiplexer):
     consumers = {"shout": Shout}
+
+
+class TeamBinding(WebsocketBinding):
+    """Auth groups, as "teams": everyone connected hears of changes; staff may make them."""
+
+    model = Team
+    stream = "teams"
+    fields = ["name"]
+
+    @classmethod
+    def group_names(cls, instance: Team) -> list[str]:
+        return ["teams"]
+
+    def has_permission(self, user: object, action: str, pk: object) -> bool:
+        return bool(getattr(user, "is_staff", False))
+
+
+class Teams(WebsocketDemultiplexer):
+    http_user = True
+    groups = ["teams"]
+    consumers = {"teams": TeamBinding.consumer}

@@ -22,6 +22,7 @@ websocket_routing = [
     route("websocket.disconnect", consumers.chat_leave, path=r"^/chat/(?P<room>[a-z0-9]+)/$"),
     route_class(consumers.Members, path=r"^/members/$"),
     route_class(consumers.Streams, path=r"^/streams/$"),
+    route_class(consumers.Teams, path=r"^/teams/$"),
     route("websocket.connect", consumers.room_join, path=r"^/room/(?P<room>[a-z]+)/$"),
     route("websocket.receive", consumers.room_say, path=r"^/room/(?P<room>[a-z]+)/$"),
     route("websocket.disconnect", consumers.disconnect_log),
