@@ -20,9 +20,7 @@ def ws_connect(message, room):
 @enforce_ordering(slight=True)
 @channel_session_user
 def ws_message(message, room):
-    Group(f"chat-{message.channel_session['room']}").send(
-        {"text": f"{message.user.username}: {message['text']}"}
-    )
+    Group(f"chat-{message.channel_session['room']}").send({"text": f"{message.user.username}: {message['text']}"})
 
 
 @enforce_ordering(slight=True)
