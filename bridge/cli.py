@@ -26,6 +26,10 @@ def add_gateway_arguments(parser: argparse.ArgumentParser) -> None:
         "--with-worker", action="store_true",
         help="also run the project's consumers in this process (development; no Celery worker needed)",
     )  # fmt: skip
+    parser.add_argument(
+        "--static", action="store_true",
+        help="serve STATIC_URL from the apps' static files, as runserver does (development)",
+    )  # fmt: skip
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
 
 
@@ -55,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from .runner import run_gateway
 
-    return run_gateway(args.bind or [DEFAULT_BIND], embedded_worker=args.with_worker)
+    return run_gateway(args.bind or [DEFAULT_BIND], embedded_worker=args.with_worker, serve_static=args.static)
 
 
 if __name__ == "__main__":

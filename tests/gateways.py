@@ -29,12 +29,15 @@ class GatewayProcess:
         log_path: Path,
         *,
         with_worker: bool = False,
+        static: bool = False,
         gateway_settings: dict[str, Any] | None = None,
     ) -> None:
         self.log_path = log_path
         self.args = [sys.executable, "-m", "bridge.cli", "--bind", "127.0.0.1:0"]
         if with_worker:
             self.args.append("--with-worker")
+        if static:
+            self.args.append("--static")
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.workerproject.settings",

@@ -25,4 +25,6 @@ class Command(BaseCommand):
         self.check(display_num_errors=True)
         from bridge.runner import run_gateway
 
-        run_gateway(options["bind"] or [DEFAULT_BIND], embedded_worker=options["with_worker"])
+        run_gateway(
+            options["bind"] or [DEFAULT_BIND], embedded_worker=options["with_worker"], serve_static=options["static"]
+        )
