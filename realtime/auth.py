@@ -14,7 +14,6 @@ from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 from django.contrib import auth
-from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
 
 from .message import Message
@@ -26,6 +25,7 @@ __all__ = [
     "channel_session_user_from_http",
     "http_session_user",
     "transfer_user",
+    "user_group",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,8 +33,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 _AUTH_KEYS = (auth.SESSION_KEY, auth.BACKEND_SESSION_KEY, auth.HASH_SESSION_KEY)
 
 
+def user_group(user: Any) -> str:
+    """The group of a logged-in user's sockets: generic consumers with ``http_user`` join it,
+    and tasks started with ``report_to(user=...)`` report to it."""
+    return f"realtime.user.{user.pk}"
+
+
 def _user_of(session: SessionBase | None) -> Any:
     if session is None:
+        from django.contrib.auth.models import AnonymousUser  # models: not at import, before apps are ready
+
         return AnonymousUser()
     # auth.get_user checks the session's backend and password hash, as a view's request.user does.
     return auth.get_user(SimpleNamespace(session=session))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connections, transaction
@@ -21,7 +22,7 @@ from .message import Message
 from .routing import Match, Router
 from .signals import consumer_finished, consumer_started
 
-__all__ = ["ConsumerFailed", "Outcome", "drop_unrouted", "run", "run_match"]
+__all__ = ["ConsumerFailed", "Outcome", "current_message", "drop_unrouted", "run", "run_match"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,15 @@ class Outcome(enum.Enum):
     FAILED = "failed"
     DEFERRED = "deferred"  # ConsumeLater: back on its channel
     UNROUTED = "unrouted"
+
+
+_current_message: ContextVar[Message | None] = ContextVar("realtime_current_message", default=None)
+
+
+def current_message() -> Message | None:
+    """The message whose consumer is running in this thread or greenlet, if any (how a task
+    started by a consumer knows whom to report to)."""
+    return _current_message.get()
 
 
 class ConsumerFailed(Exception):
@@ -70,6 +80,7 @@ def run_match(match: Match, message: Message) -> Outcome:
         ConsumerFailed: the consumer raised (already logged with channel, consumer and traceback).
     """
     consumer_started.send(sender=match.name, message=message)
+    token = _current_message.set(message)
     try:
         with _atomic_requests():
             match.consumer(message, **match.kwargs)
@@ -82,6 +93,7 @@ def run_match(match: Match, message: Message) -> Outcome:
         _notify_processed(message.channel_layer, message.content)
         raise ConsumerFailed(f"{match.name} failed on {message.channel.name!r}: {exc!r}") from exc
     finally:
+        _current_message.reset(token)
         consumer_finished.send(sender=match.name, message=message)
     _notify_processed(message.channel_layer, message.content)
     return Outcome.CONSUMED

@@ -17,8 +17,9 @@ from realtime.layers.transports.amqp_links import share_connection_pools
 
 from .bootstep import ChannelConsumer
 from .connections import same_amqp_broker
+from .reporting import connect_signals, progress, report_to
 
-__all__ = ["install"]
+__all__ = ["install", "progress", "report_to"]
 
 
 def install(app: Celery) -> None:
@@ -35,3 +36,5 @@ def install(app: Celery) -> None:
     if "msgpack" not in accept and "application/x-msgpack" not in accept:
         app.conf.accept_content = [*accept, "msgpack"]
     from . import delayed  # noqa: F401 - registers the delayed-send task with every app
+
+    connect_signals()

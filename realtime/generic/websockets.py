@@ -20,7 +20,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from ..auth import channel_and_http_session_user_from_http, channel_session_user, channel_session_user_from_http
+from ..auth import (
+    channel_and_http_session_user_from_http,
+    channel_session_user,
+    channel_session_user_from_http,
+    user_group,
+)
 from ..channel import Channel, Group
 from ..consumers import BaseConsumer
 from ..message import Message
@@ -91,8 +96,16 @@ class WebsocketConsumer(BaseConsumer):
     def raw_connect(self, message: Message, **kwargs: Any) -> None:
         self.connect(message, **kwargs)
         if not self._closed:  # a refused socket never joins the groups
-            for group in self.connection_groups(**kwargs):
+            for group in self._groups(message, **kwargs):
                 Group(group, channel_layer=message.channel_layer).add(self._reply_channel)
+
+    def _groups(self, message: Message, **kwargs: Any) -> list[str]:
+        """``connection_groups``, and the user's group when the consumer knows the user."""
+        groups = self.connection_groups(**kwargs)
+        user = message.user
+        if user is not None and user.is_authenticated and "multiplexer" not in kwargs:
+            groups.append(user_group(user))
+        return groups
 
     def connect(self, message: Message, **kwargs: Any) -> None:
         """Accept the connection (inside a demultiplexer, which accepts it itself: nothing);
@@ -125,7 +138,7 @@ class WebsocketConsumer(BaseConsumer):
         self._reply_channel.send({"close": status})
 
     def raw_disconnect(self, message: Message, **kwargs: Any) -> None:
-        for group in self.connection_groups(**kwargs):
+        for group in self._groups(message, **kwargs):
             Group(group, channel_layer=message.channel_layer).discard(self._reply_channel)
         self.disconnect(message, **kwargs)
 

@@ -5,60 +5,14 @@ cookie."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import websocket
 
 from ..brokers import AMQP_URL, require
-from ..gateways import ROOT, GatewayProcess
-from ..workers import Setup
-
-USERS = {"ada": "lovelace", "grace": "hopper"}
-
-
-class Site:
-    """Gateways and a worker sharing one database file, with users in it."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.database = tmp_path / "site.sqlite3"
-        os.environ["REALTIME_TEST_DB"] = str(self.database)  # inherited by the workers and gateways
-        self._django("migrate", "--verbosity", "0")
-        create = "; ".join(
-            f"User.objects.create_user({name!r}, password={pw!r}, is_staff={name == 'ada'})"
-            for name, pw in USERS.items()
-        )
-        self._django("shell", "-c", f"from django.contrib.auth.models import User; {create}")
-        self.setup = Setup(AMQP_URL, tmp_path)
-        self.setup.worker(concurrency=4)
-        self.gateways = [
-            GatewayProcess(AMQP_URL, self.setup.prefix, tmp_path / f"gateway{n}.log").start() for n in range(2)
-        ]
-
-    def _django(self, *args: str) -> None:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.workerproject.settings"}
-        subprocess.run([sys.executable, "-m", "django", *args], cwd=ROOT, env=env, check=True, timeout=120)
-
-    def log_in(self, user: str) -> str:
-        """Log in through the login view (served by a gateway); the session cookie."""
-        form = urllib.parse.urlencode({"username": user, "password": USERS[user]}).encode()
-        with urllib.request.urlopen(f"{self.gateways[0].url}/login/", data=form, timeout=10) as response:
-            assert response.read() == b"yes"
-            cookie = response.headers["Set-Cookie"]
-        return cookie.split(";")[0]
-
-    def close(self) -> None:
-        for gateway in self.gateways:
-            gateway.stop()
-        self.setup.close()
-        os.environ.pop("REALTIME_TEST_DB", None)
+from ..sites import Site
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from celery import Celery
 
 import tasks
 from realtime import Group
+from tasks import progress
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.workerproject.settings")
 
@@ -24,3 +25,15 @@ def broadcast(group: str, text: str) -> None:
 def complete_long_polls(text: str) -> None:
     """Answer every held long-poll request (HTTP reply channels in the group)."""
     Group("long-poll").send({"status": 200, "headers": [["content-type", "text/plain"]], "content": text.encode()})
+
+
+@app.task(bind=True, name="workerproject.crunch")
+def crunch(self: object, steps: int, failures: int = 0) -> int:
+    """Reports each step; fails its first ``failures`` runs, to be retried."""
+    for step in range(1, steps + 1):
+        progress(step, steps, {"step": f"step {step}"})
+    if self.request.retries < failures:  # type: ignore[attr-defined]
+        raise self.retry(countdown=0.1)  # type: ignore[attr-defined]
+    if steps < 0:
+        raise ValueError("negative steps")
+    return steps * 2

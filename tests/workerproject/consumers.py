@@ -187,3 +187,26 @@ class Teams(WebsocketDemultiplexer):
     http_user = True
     groups = ["teams"]
     consumers = {"teams": TeamBinding.consumer}
+
+
+# -- the task-reporting tests' consumers --------------------------------------------------
+
+
+def start_crunch(message: Message) -> None:
+    """``"3"`` runs crunch(3); ``"3:1"`` fails once first; ``"-1"`` fails for good."""
+    from .celery import crunch
+
+    steps, _, failures = message["text"].partition(":")
+    crunch.delay(int(steps), int(failures or 0))
+
+
+class Me(JsonWebsocketConsumer):
+    """A logged-in user's socket: it joins the user's group, which their tasks report to."""
+
+    http_user = True
+
+    def connect(self, message: Message, **kwargs: object) -> None:
+        if not message.user.is_authenticated:
+            self.close()
+            return
+        super().connect(message, **kwargs)

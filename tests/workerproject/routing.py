@@ -23,6 +23,8 @@ websocket_routing = [
     route_class(consumers.Members, path=r"^/members/$"),
     route_class(consumers.Streams, path=r"^/streams/$"),
     route_class(consumers.Teams, path=r"^/teams/$"),
+    route("websocket.receive", consumers.start_crunch, path=r"^/tasks/$"),
+    route_class(consumers.Me, path=r"^/me/$"),
     route("websocket.connect", consumers.room_join, path=r"^/room/(?P<room>[a-z]+)/$"),
     route("websocket.receive", consumers.room_say, path=r"^/room/(?P<room>[a-z]+)/$"),
     route("websocket.disconnect", consumers.disconnect_log),

@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate, login
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -27,6 +28,19 @@ def log_in(request: HttpRequest) -> HttpResponse:
     return HttpResponse("yes", content_type="text/plain")
 
 
+@csrf_exempt
+def start_task(request: HttpRequest) -> HttpResponse:
+    """Start a task that reports to the logged-in user's sockets."""
+    from tasks import report_to
+
+    from .celery import crunch
+
+    if not request.user.is_authenticated:
+        return HttpResponse("log in first", status=403, content_type="text/plain")
+    result = crunch.apply_async((int(request.POST.get("steps", 2)),), headers=report_to(user=request.user))
+    return HttpResponse(result.id, status=202, content_type="text/plain")
+
+
 def cookie(request: HttpRequest) -> HttpResponse:
     response = HttpResponse("cookie set", content_type="text/plain")
     response.set_cookie("flavour", "oatmeal", httponly=True)
@@ -36,7 +50,10 @@ def cookie(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("login/", log_in),
     path("cookie/", cookie),
+    path("start-task/", start_task),
     path("hello/", hello),
     path("upload/", upload),
     path("stream/", stream),
+    # tests/test_js_client.py: loads realtime.js, with hooks for the test
+    path("realtime-js/", TemplateView.as_view(template_name="workerproject/realtime_js.html")),
 ]
