@@ -33,9 +33,12 @@ class _Addressee:
         *,
         countdown: float | None = None,
         eta: datetime | None = None,
+        expires: float | datetime | None = None,
     ) -> None:
         """Send ``content`` now, or later with ``countdown`` (seconds) or ``eta`` (scheduled by
-        Celery, so a Celery worker must be running).
+        Celery, so a Celery worker must be running). A later send that cannot happen by
+        ``expires`` (seconds from now, or a datetime) is dropped; by default one layer
+        expiry after it is due.
 
         ``immediately`` is accepted for Channels 1.x compatibility; sends are always immediate.
         """
@@ -45,7 +48,7 @@ class _Addressee:
         validate_content(content)  # refuse a bad message now, not when the task runs
         from tasks.delayed import send_later
 
-        send_later(self.kind, self.name, content, countdown=countdown, eta=eta, alias=self._alias)
+        send_later(self.kind, self.name, content, countdown=countdown, eta=eta, expires=expires, alias=self._alias)
 
     def _send_now(self, content: dict[str, Any]) -> None:
         raise NotImplementedError

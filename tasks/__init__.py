@@ -16,10 +16,12 @@ from celery import Celery
 from realtime.layers.transports.amqp_links import share_connection_pools
 
 from .bootstep import ChannelConsumer
+from .canvas import notify_group, notify_group_error
 from .connections import same_amqp_broker
+from .periodic import periodic_send
 from .reporting import connect_signals, progress, report_to
 
-__all__ = ["install", "progress", "report_to"]
+__all__ = ["install", "notify_group", "notify_group_error", "periodic_send", "progress", "report_to"]
 
 
 def install(app: Celery) -> None:

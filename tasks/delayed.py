@@ -29,12 +29,14 @@ def send_later(
     *,
     countdown: float | None = None,
     eta: datetime | None = None,
+    expires: float | datetime | None = None,
     alias: str = DEFAULT_ALIAS,
 ) -> None:
     """Schedule a send with Celery: ``countdown`` seconds from now, or at ``eta``.
 
-    The message's own expiry starts when it is sent; the scheduled task itself expires
-    one layer expiry after its due time, so a backlog never delivers stale messages.
+    The message's own expiry starts when it is sent; the scheduled task itself expires at
+    ``expires`` (seconds from now, or a datetime), by default one layer expiry after its
+    due time, so a backlog never delivers stale messages.
     """
     expiry = get_channel_layer(alias).config.expiry
     due = eta if eta is not None else datetime.now().astimezone() + timedelta(seconds=countdown or 0)
@@ -42,6 +44,6 @@ def send_later(
         args=(kind, target, content, alias),
         countdown=countdown,
         eta=eta,
-        expires=due + timedelta(seconds=expiry),
+        expires=due + timedelta(seconds=expiry) if expires is None else expires,
         serializer="msgpack",
     )

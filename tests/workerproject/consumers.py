@@ -210,3 +210,18 @@ class Me(JsonWebsocketConsumer):
             self.close()
             return
         super().connect(message, **kwargs)
+
+
+def start_chain(message: Message) -> None:
+    """Runs crunch(n) and tells the group chat-canvas how the chain ended."""
+    from tasks import notify_group, notify_group_error
+
+    from .celery import crunch
+
+    (crunch.si(int(message["text"])) | notify_group("chat-canvas")).on_error(notify_group_error("chat-canvas")).delay()
+
+
+def later_expired(message: Message) -> None:
+    """A delayed send that expires before it is due: never delivered."""
+    Channel(message["reply_channel"]).send({"text": "too late"}, countdown=1, expires=0.5)
+    message.reply_channel.send({"text": "scheduled"})

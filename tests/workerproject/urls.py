@@ -41,6 +41,15 @@ def start_task(request: HttpRequest) -> HttpResponse:
     return HttpResponse(result.id, status=202, content_type="text/plain")
 
 
+@csrf_exempt
+def disconnect_me(request: HttpRequest) -> HttpResponse:
+    """Close all the logged-in user's sockets, on every gateway."""
+    from realtime.disconnect import disconnect_user
+
+    disconnect_user(request.user)
+    return HttpResponse("closed", content_type="text/plain")
+
+
 def cookie(request: HttpRequest) -> HttpResponse:
     response = HttpResponse("cookie set", content_type="text/plain")
     response.set_cookie("flavour", "oatmeal", httponly=True)
@@ -51,6 +60,7 @@ urlpatterns = [
     path("login/", log_in),
     path("cookie/", cookie),
     path("start-task/", start_task),
+    path("disconnect-me/", disconnect_me),
     path("hello/", hello),
     path("upload/", upload),
     path("stream/", stream),

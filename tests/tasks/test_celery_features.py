@@ -1,16 +1,19 @@
-"""Tasks report progress and their final state to the socket that asked, on RabbitMQ:
-started by a consumer (its reply channel) or by a view (the user's sockets), also after a
-retry."""
+"""What only a Celery-integrated system does, end to end on RabbitMQ: tasks report to the
+socket that asked (started by a consumer or a view, also after a retry), canvases notify a
+group, sockets are closed everywhere, delayed sends expire, beat entries send."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
 import websocket
+from celery.schedules import crontab
 
-from tasks import report_to
+from realtime.exceptions import InvalidGroupName
+from tasks import periodic_send, report_to
 
 from ..brokers import AMQP_URL, require
 from ..sites import Site
@@ -84,3 +87,61 @@ def test_report_to_takes_one_address() -> None:
     assert report_to(group="room") == {"realtime_report_to": {"group": "room"}}
     with pytest.raises(ValueError, match="exactly one"):
         report_to(group="a", channel="b")
+
+
+def close_code(ws: websocket.WebSocket) -> int:
+    while True:
+        opcode, frame = ws.recv_data_frame(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(frame.data[:2], "big")
+
+
+def test_a_chain_notifies_a_group_with_its_result_or_its_error(site: Site) -> None:
+    listener = site.gateways[0].websocket("/chat/canvas/")
+    starter = site.gateways[1].websocket("/canvas/")
+    time.sleep(0.3)
+    starter.send("5")
+    assert json.loads(listener.recv()) == {"type": "tasks.done", "result": 10}
+    starter.send("-1")
+    failed = json.loads(listener.recv())
+    assert failed["type"] == "tasks.failed" and "negative steps" in failed["error"]
+    listener.close()
+    starter.close()
+
+
+def test_disconnect_a_user_everywhere(site: Site) -> None:
+    cookie = site.log_in("grace")
+    tabs = [site.gateways[n].websocket("/me/", cookie=cookie) for n in range(2)]
+    bystander = site.gateways[0].websocket("/me/", cookie=site.log_in("ada"))
+    time.sleep(0.3)
+    assert site.post("/disconnect-me/", {}, cookie=cookie) == (200, b"closed")
+    assert [close_code(ws) for ws in tabs] == [4001, 4001]
+    bystander.send(json.dumps("still here?"))  # its socket is open: no error
+    bystander.close()
+    for ws in tabs:
+        ws.shutdown()
+
+
+def test_a_delayed_send_past_its_expiry_is_dropped(site: Site) -> None:
+    ws = site.gateways[0].websocket("/later-expired/")
+    ws.send("go")
+    assert ws.recv() == "scheduled"
+    ws.settimeout(2.5)
+    with pytest.raises(websocket.WebSocketTimeoutException):
+        ws.recv()
+    ws.close()
+
+
+def test_periodic_send_entries() -> None:
+    entry = periodic_send(group="clock", content={"text": "tick"}, schedule=60.0)
+    assert entry == {
+        "task": "realtime.deliver",
+        "schedule": 60.0,
+        "args": ("group", "clock", {"text": "tick"}),
+        "options": {"serializer": "msgpack", "expires": 60.0},
+    }
+    assert "expires" not in periodic_send(channel="news", content={}, schedule=crontab(hour=8))["options"]
+    with pytest.raises(ValueError, match="exactly one"):
+        periodic_send(content={}, schedule=1.0)
+    with pytest.raises(InvalidGroupName):
+        periodic_send(group="bad name", content={}, schedule=1.0)
