@@ -19,9 +19,9 @@ from .bootstep import ChannelConsumer
 from .canvas import notify_group, notify_group_error
 from .connections import same_amqp_broker
 from .periodic import periodic_send
-from .reporting import connect_signals, progress, report_to
+from .reporting import connect_signals, progress, report_to, subscribe
 
-__all__ = ["install", "notify_group", "notify_group_error", "periodic_send", "progress", "report_to"]
+__all__ = ["install", "notify_group", "notify_group_error", "periodic_send", "progress", "report_to", "subscribe"]
 
 
 def install(app: Celery) -> None:

@@ -47,7 +47,7 @@ class _TaskMessage:
     content_type = "application/x-msgpack"
     content_encoding = "binary"
 
-    def __init__(self, task_name: str, channel: str, content: dict[str, Any], hostname: str) -> None:
+    def __init__(self, task_name: str, channel: str, content: dict[str, Any], hostname: str, retry_queue: str) -> None:
         task_id = str(uuid.uuid4())
         self.properties: dict[str, Any] = {}
         self.headers = {
@@ -69,7 +69,9 @@ class _TaskMessage:
         # The pool process decodes ``body``; the request in this process reads ``payload``.
         self.payload: tuple[list[Any], dict[str, Any], dict[str, Any]] = ([channel, content], {}, _NO_EMBED)
         self.body = msgpack.packb(self.payload, use_bin_type=True)
-        self.delivery_info = {"exchange": "", "routing_key": channel, "priority": 0, "redelivered": False}
+        # Where Celery sends the run again if the consumer retries (autoretry_for): the
+        # ordinary task queue, through the default exchange.
+        self.delivery_info = {"exchange": "", "routing_key": retry_queue, "priority": 0, "redelivered": False}
 
     def ack(self, *args: Any, **kwargs: Any) -> None:
         """Already taken from the broker."""
@@ -104,6 +106,7 @@ class ChannelConsumer(bootsteps.StartStopStep):
             )
             return
         self._consumer = parent
+        parent.reset_rate_limits()  # its buckets were made before the consumer tasks existed
         self._limit = max(1, int(parent.pool.limit or 1))
         self._slots = threading.Semaphore(self._limit)
         self._layer = get_channel_layer().sync
@@ -179,7 +182,9 @@ class ChannelConsumer(bootsteps.StartStopStep):
             self._slots.release()
             return
         task_name = self.task_names[match.name]
-        message = _TaskMessage(task_name, channel, content, self._consumer.hostname)
+        message = _TaskMessage(
+            task_name, channel, content, self._consumer.hostname, self._consumer.app.conf.task_default_queue
+        )
         try:
             self._consumer.strategies[task_name](message, None, self._run_ended, self._run_ended, None)
         except Exception:  # a bad message must not stop the worker's loop

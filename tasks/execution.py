@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
+from celery import Celery, current_task
 
 from realtime.layers import get_channel_layer
 from realtime.message import Message
 from realtime.routing import Router
 from realtime.running import ConsumerFailed, Outcome, run_match
+from realtime.task_options import task_options_of
 
 __all__ = ["TASK_PREFIX", "consume", "register_consumer_tasks", "task_name_for"]
 
@@ -46,7 +47,14 @@ def consume(channel: str, content: dict[str, Any]) -> str:
     match = _process_router().match(channel, content)
     if match is None:  # the worker's reader routed it with the same table: only if settings differ
         raise ConsumerFailed(f"no consumer routed for a message on {channel!r}")
-    outcome: Outcome = run_match(match, Message(content, channel, get_channel_layer().sync))
+    try:
+        outcome: Outcome = run_match(match, Message(content, channel, get_channel_layer().sync))
+    except ConsumerFailed as failed:
+        # A consumer that opted into retries (autoretry_for) gets Celery's retry for them.
+        retry_for = getattr(current_task, "autoretry_for", ())
+        if retry_for and isinstance(failed.__cause__, retry_for):
+            raise failed.__cause__ from None
+        raise
     return outcome.value
 
 
@@ -64,6 +72,7 @@ def register_consumer_tasks(app: Celery, router: Router) -> dict[str, str]:
                 acks_late=True,
                 serializer="msgpack",
                 throws=(ConsumerFailed,),  # logged already, with channel and traceback
+                **task_options_of(route.consumer),
             )(consume)
         names[route.name] = name
     return names

@@ -1,4 +1,4 @@
-"""Tasks that report to the socket that asked for them: progress and the final state.
+r"""Tasks that report to the socket that asked for them: progress and the final state.
 
 A task started while a consumer runs (``crunch.delay(...)`` in a ``websocket.receive``
 consumer) reports to that connection's reply channel; one started elsewhere reports where
@@ -11,12 +11,16 @@ frames of JSON::
 
 with ``state`` ``STARTED``, ``PROGRESS`` (from :func:`progress`), ``RETRY`` (``reason``),
 ``SUCCESS`` (``result``), ``FAILURE`` (``error``) or ``REVOKED``.
+
+A task declared with ``@app.task(realtime_events=True)`` also sends these frames to the
+sockets subscribed to it (:func:`subscribe`), by task id or by task name.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from celery import current_task, signals
@@ -26,7 +30,7 @@ from realtime import Channel, Group
 from realtime.auth import user_group
 from realtime.running import current_message
 
-__all__ = ["HEADER", "connect_signals", "progress", "report_to"]
+__all__ = ["HEADER", "connect_signals", "progress", "report_to", "subscribe", "task_group", "task_name_group"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,19 +74,49 @@ def _audience(task: Task) -> dict[str, str] | None:
     return audience if isinstance(audience, dict) else None
 
 
+def task_group(task_id: str) -> str:
+    """The group that hears the lifecycle events of task ``task_id`` (see ``realtime_events``)."""
+    return _group_name(f"realtime.task.{task_id}")
+
+
+def task_name_group(name: str) -> str:
+    """The group that hears the lifecycle events of every task named ``name``."""
+    return _group_name(f"realtime.tasks.{name}")
+
+
+def _group_name(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9\-_.]", "-", name)[:99]
+
+
+def subscribe(channel: str, *, task_id: str | None = None, task_name: str | None = None) -> None:
+    """Let ``channel`` (a socket's reply channel) hear the lifecycle events of one task, or of
+    every task with that name. Only tasks declared with ``realtime_events=True`` send them."""
+    group = task_group(task_id) if task_id else task_name_group(task_name or "")
+    Group(group).add(channel)
+
+
 def _report(task: Task, state: str, **fields: Any) -> None:
-    audience = _audience(task)
-    if audience is None:
+    _deliver(task.name, task.request.id, _audience(task), getattr(task, "realtime_events", False), state, fields)
+
+
+def _deliver(
+    name: str, task_id: str, audience: dict[str, str] | None, events: bool, state: str, fields: dict[str, Any]
+) -> None:
+    """Send one lifecycle frame to the task's audience and, for a task with
+    ``realtime_events``, to its subscribers."""
+    targets: list[Channel | Group] = []
+    if audience is not None:
+        targets.append(Channel(audience["channel"]) if "channel" in audience else Group(audience["group"]))
+    if events:
+        targets += [Group(task_group(task_id)), Group(task_name_group(name))]
+    if not targets:
         return
-    frame = {"type": "task", "task_id": task.request.id, "task": task.name, "state": state, **fields}
-    try:
-        text = json.dumps(frame, default=repr)
-        if "channel" in audience:
-            Channel(audience["channel"]).send({"text": text})
-        elif "group" in audience:
-            Group(audience["group"]).send({"text": text})
-    except Exception:  # a report must never fail the task
-        logger.warning("could not report %s of %s to %s", state, task.request.id, audience, exc_info=True)
+    text = json.dumps({"type": "task", "task_id": task_id, "task": name, "state": state, **fields}, default=repr)
+    for target in targets:
+        try:
+            target.send({"text": text})
+        except Exception:  # a report must never fail the task
+            logger.warning("could not report %s of %s to %s", state, task_id, target, exc_info=True)
 
 
 def _add_audience(sender: str | None = None, headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -112,14 +146,9 @@ def _failed(sender: Task, exception: BaseException | None = None, **kwargs: Any)
 def _revoked(sender: Task, request: Any = None, **kwargs: Any) -> None:
     # The task never ran: its header is in the worker's request, not in a task context.
     audience = (getattr(request, "request_dict", None) or {}).get(HEADER)
-    if not isinstance(audience, dict):
-        return
-    text = json.dumps({"type": "task", "task_id": request.id, "task": sender.name, "state": "REVOKED"})
-    try:
-        target = Channel(audience["channel"]) if "channel" in audience else Group(audience["group"])
-        target.send({"text": text})
-    except Exception:
-        logger.warning("could not report the revocation of %s to %s", request.id, audience, exc_info=True)
+    audience = audience if isinstance(audience, dict) else None
+    if request is not None:
+        _deliver(sender.name, request.id, audience, getattr(sender, "realtime_events", False), "REVOKED", {})
 
 
 def connect_signals() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import websocket
+from celery import Celery
 from celery.schedules import crontab
 
 from realtime.exceptions import InvalidGroupName
@@ -145,3 +146,20 @@ def test_periodic_send_entries() -> None:
         periodic_send(content={}, schedule=1.0)
     with pytest.raises(InvalidGroupName):
         periodic_send(group="bad name", content={}, schedule=1.0)
+
+
+def test_sockets_subscribe_to_a_tasks_lifecycle_by_name(site: Site) -> None:
+    watchers = [site.gateways[n].websocket("/watch/") for n in range(2)]
+    bystander = site.gateways[0].websocket("/frames/")
+    client = Celery("client", broker=AMQP_URL, set_as_current=False)
+    result = client.send_task("workerproject.watched", (41,), queue=f"{site.setup.prefix}-celery")
+    client.close()
+    for ws in watchers:
+        frames = reports(ws)
+        assert [f["state"] for f in frames] == ["STARTED", "PROGRESS", "SUCCESS"]
+        assert frames[-1]["result"] == 42 and frames[-1]["task_id"] == result.id
+        ws.close()
+    bystander.settimeout(0.3)
+    with pytest.raises(websocket.WebSocketTimeoutException):
+        bystander.recv()
+    bystander.close()

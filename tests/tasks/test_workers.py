@@ -165,3 +165,30 @@ def test_other_pools_run_consumers(pool: str, tmp_path: Path) -> None:
         assert message["text"] == pool and message["pid"] != os.getpid()
     finally:
         setup.close()
+
+
+def test_consumer_time_limit(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    shared.layer.send("test.limited", {"reply_channel": reply})
+    assert shared.expect(reply) == {"text": "started"}
+    assert shared.layer.receive(reply, timeout=3.5) is None  # killed after 1 s
+    deadline = time.monotonic() + 10
+    while (
+        "Time limit (1s) exceeded" not in shared.workers[0].log() and "TimeLimitExceeded" not in shared.workers[0].log()
+    ):
+        assert time.monotonic() < deadline, shared.workers[0].log()[-2000:]
+        time.sleep(0.1)
+
+
+def test_consumer_rate_limit(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    for _ in range(5):
+        shared.layer.send("test.rate", {"reply_channel": reply})
+    times = sorted(shared.expect(reply)["at"] for _ in range(5))
+    assert times[-1] - times[0] >= 0.7  # 4/s: five runs take at least a second's worth of tokens
+
+
+def test_consumer_autoretry(shared: Setup) -> None:
+    reply = shared.layer.new_channel("websocket.send")
+    shared.layer.send("test.flaky", {"reply_channel": reply})
+    assert shared.expect(reply, timeout=15) == {"text": "ok after 2 retries"}

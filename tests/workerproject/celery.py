@@ -37,3 +37,10 @@ def crunch(self: object, steps: int, failures: int = 0) -> int:
     if steps < 0:
         raise ValueError("negative steps")
     return steps * 2
+
+
+@app.task(name="workerproject.watched", realtime_events=True)
+def watched(value: int) -> int:
+    """A task whose lifecycle events sockets may subscribe to."""
+    progress(1, 1)
+    return value + 1

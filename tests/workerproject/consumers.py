@@ -12,6 +12,7 @@ from realtime.consumers import BaseConsumer
 from realtime.generic import JsonWebsocketConsumer, WebsocketDemultiplexer
 from realtime.message import Message
 from realtime.sessions import channel_session
+from realtime.task_options import task_options
 
 
 def echo(message: Message) -> None:
@@ -225,3 +226,35 @@ def later_expired(message: Message) -> None:
     """A delayed send that expires before it is due: never delivered."""
     Channel(message["reply_channel"]).send({"text": "too late"}, countdown=1, expires=0.5)
     message.reply_channel.send({"text": "scheduled"})
+
+
+# -- consumers with Celery's controls -----------------------------------------------------
+
+
+@task_options(time_limit=1)
+def limited(message: Message) -> None:
+    message.reply_channel.send({"text": "started"})
+    time.sleep(3)
+    message.reply_channel.send({"text": "finished"})
+
+
+@task_options(rate_limit="4/s")
+def rate_limited(message: Message) -> None:
+    message.reply_channel.send({"at": time.time()})
+
+
+@task_options(autoretry_for=(ConnectionError,), default_retry_delay=0.1, max_retries=3)
+def flaky(message: Message) -> None:
+    from celery import current_task
+
+    if current_task.request.retries < 2:
+        raise ConnectionError("the CRM is down")
+    message.reply_channel.send({"text": f"ok after {current_task.request.retries} retries"})
+
+
+def watch(message: Message) -> None:
+    """Subscribes the socket to every run of workerproject.watched."""
+    from tasks import subscribe
+
+    subscribe(message.reply_channel.name, task_name="workerproject.watched")
+    message.reply_channel.send({"accept": True})

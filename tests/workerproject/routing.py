@@ -27,6 +27,7 @@ websocket_routing = [
     route("websocket.receive", consumers.start_chain, path=r"^/canvas/$"),
     route("websocket.receive", consumers.later_expired, path=r"^/later-expired/$"),
     route_class(consumers.Me, path=r"^/me/$"),
+    route("websocket.connect", consumers.watch, path=r"^/watch/$"),
     route("websocket.connect", consumers.room_join, path=r"^/room/(?P<room>[a-z]+)/$"),
     route("websocket.receive", consumers.room_say, path=r"^/room/(?P<room>[a-z]+)/$"),
     route("websocket.disconnect", consumers.disconnect_log),
@@ -43,6 +44,9 @@ channel_routing = [
     include(websocket_routing),
     include(http_routing),
     route("test.fail", consumers.failing),
+    route("test.limited", consumers.limited),
+    route("test.rate", consumers.rate_limited),
+    route("test.flaky", consumers.flaky),
     route("chat-messages", consumers.chat_message_saver),
     route_class(consumers.Events),
 ]
