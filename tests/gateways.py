@@ -20,7 +20,7 @@ _LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
 
 
 class GatewayProcess:
-    """``realtime-gateway --bind 127.0.0.1:0`` on a given broker and layer prefix."""
+    """``realtime-gateway --bind 127.0.0.1:PORT`` (any free port by default) on a given broker and layer prefix."""
 
     def __init__(
         self,
@@ -31,9 +31,10 @@ class GatewayProcess:
         with_worker: bool = False,
         static: bool = False,
         gateway_settings: dict[str, Any] | None = None,
+        port: int = 0,
     ) -> None:
         self.log_path = log_path
-        self.args = [sys.executable, "-m", "bridge.cli", "--bind", "127.0.0.1:0"]
+        self.args = [sys.executable, "-m", "bridge.cli", "--bind", f"127.0.0.1:{port}"]
         if with_worker:
             self.args.append("--with-worker")
         if static:

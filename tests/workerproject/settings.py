@@ -9,7 +9,8 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "realtime",
-    "bridge",
+    "bridge",  # before staticfiles: its runserver wins
+    "django.contrib.staticfiles",
     "tests.workerproject",
     "tests.workerproject.plugin",
 ]
@@ -24,6 +25,9 @@ MIDDLEWARE = [
 USE_TZ = True
 ROOT_URLCONF = "tests.workerproject.urls"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+# The browser tests' page (templates/workerproject/) and realtime.js, served by ``realtime-gateway --static``.
+STATIC_URL = "static/"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
 
 PREFIX = os.environ.get("REALTIME_TEST_PREFIX", "realtime")
 CELERY_BROKER_URL = os.environ.get("REALTIME_TEST_BROKER_URL", "memory://")
