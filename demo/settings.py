@@ -33,6 +33,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "demo.urls"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
 
 TEMPLATES = [
     {
@@ -50,7 +52,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "demo.sqlite3",
+        "NAME": os.environ.get("DEMO_DATABASE", BASE_DIR / "demo.sqlite3"),
     }
 }
 
