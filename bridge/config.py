@@ -67,6 +67,9 @@ class GatewayConfig:
     http_response_timeout: float = 60.0
     #: Path answering readiness probes: 200 while the broker is reachable, else 503.
     health_path: str = "/healthz"
+    #: Path serving the gateway's metrics in the Prometheus text format ("": none). Keep it
+    #: off the public internet (the proxy should not forward it).
+    metrics_path: str = "/metrics"
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from realtime.layers.core import SyncChannelLayer
+from realtime.metrics import Registry
 
 from .config import GatewayConfig
 from .origin import OriginPolicy
@@ -42,3 +43,4 @@ class Services:
     #: ``register(channel, endpoint)`` routes the reply channel's messages to ``endpoint``;
     #: ``register(channel, None)`` releases the channel for good.
     register: Callable[[str, Endpoint | None], None]
+    metrics: Registry

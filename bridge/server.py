@@ -31,6 +31,7 @@ from .http import ClientGone, HttpStream, lingering_close, plain_response
 from .http_consumer import ChannelRequest
 from .http_django import WSGIApp, serve_wsgi
 from .http_head import HeadError, RequestHead
+from .metrics import gateway_registry
 from .origin import OriginPolicy
 from .ws_connection import GOING_AWAY, WebSocketConnection
 
@@ -38,6 +39,8 @@ __all__ = ["Gateway", "listen"]
 
 logger = logging.getLogger(__name__)
 access_log = logging.getLogger("bridge.access")
+
+_PROMETHEUS_TEXT = b"text/plain; version=0.0.4; charset=utf-8"
 
 
 def listen(address: str, backlog: int) -> socket.socket:
@@ -75,7 +78,10 @@ class Gateway:
         self.config = config
         self.layer = layer
         self.app = app
-        self.services = Services(config, layer, OriginPolicy(config.allowed_origins or ()), self._register)
+        self.metrics = gateway_registry(layer, self._open_connections)
+        self.services = Services(
+            config, layer, OriginPolicy(config.allowed_origins or ()), self._register, self.metrics
+        )
         self._consumer_paths = [re.compile(pattern) for pattern in config.http_consumer_paths]
         self._servers = [StreamServer(listener, self._handle) for listener in listeners]
         self._endpoints: dict[str, Endpoint] = {}
@@ -158,6 +164,10 @@ class Gateway:
         except RealtimeError as error:  # the broker is away; its bindings go with the inbox
             logger.warning("could not release %s: %s", channel, error)
 
+    def _open_connections(self) -> list[tuple[dict[str, object], float]]:
+        websockets = len(self._websockets)
+        return [({"protocol": "http"}, len(self._handlers) - websockets), ({"protocol": "websocket"}, websockets)]
+
     def healthy(self) -> bool:
         """True while the broker is reachable and holds this gateway's inbox."""
         try:
@@ -183,6 +193,7 @@ class Gateway:
             self._serve(stream, peer)
         except HeadError as error:
             access_log.info('%s - "-" %d %s', peer.client[0], error.status, error.reason)
+            self.metrics.inc("realtime_gateway_bad_requests_total", status=error.status)
             stream.refuse(error.status, error.reason)
         except (ClientGone, OSError):
             pass
@@ -215,16 +226,29 @@ class Gateway:
     def _serve_http(self, stream: HttpStream, head: RequestHead, peer: Peer) -> tuple[int, bool]:
         path = head.target.partition("?")[0]
         if path == self.config.health_path:
-            return self._serve_health(stream)
-        if any(pattern.search(path) for pattern in self._consumer_paths):
+            mode, (status, keep_alive) = "health", self._serve_health(stream)
+        elif path == self.config.metrics_path:
+            metrics = self.metrics.render()
+            mode, (status, keep_alive) = "metrics", self._serve_text(stream, 200, metrics, _PROMETHEUS_TEXT)
+        elif any(pattern.search(path) for pattern in self._consumer_paths):
             request = ChannelRequest(stream, head, peer, self.services)
             keep_alive = request.serve()
-            return request.status, keep_alive
-        return serve_wsgi(stream, head, self.app, peer, self.config.max_buffered_body)
+            mode, status = "consumer", request.status
+        else:
+            status, keep_alive = serve_wsgi(stream, head, self.app, peer, self.config.max_buffered_body)
+            mode = "django"
+        self.metrics.inc("realtime_gateway_http_requests_total", mode=mode, status=f"{status // 100}xx")
+        return status, keep_alive
 
     def _serve_health(self, stream: HttpStream) -> tuple[int, bool]:
-        status, body = (200, b"ok\n") if self.healthy() else (503, b"broker unreachable\n")
-        stream.start_response(status, [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))])
+        return self._serve_text(stream, *((200, "ok\n") if self.healthy() else (503, "broker unreachable\n")))
+
+    @staticmethod
+    def _serve_text(
+        stream: HttpStream, status: int, text: str, content_type: bytes = b"text/plain"
+    ) -> tuple[int, bool]:
+        body = text.encode()
+        stream.start_response(status, [(b"content-type", content_type), (b"content-length", b"%d" % len(body))])
         stream.write(body)
         return status, stream.end_response()
 

@@ -87,10 +87,12 @@ class WebSocketConnection:
         request = next((event for event in events if isinstance(event, HandshakeRequest)), None)
         if request is None:
             self._flush()
+            self._count_handshake("bad_request")
             return "400 bad handshake"
         self.path = request.path
         if not self.services.origins.allows(request.origin):
             self._reject(403)
+            self._count_handshake("origin_refused")
             return f"403 origin {request.origin!r} refused"
         self.reply_channel = self.layer.new_channel("websocket.send")
         self.services.register(self.reply_channel, self)
@@ -105,13 +107,16 @@ class WebSocketConnection:
         )
         if self._publish("websocket.connect", message) is not None:
             self._reject(503)
+            self._count_handshake("unavailable")
             return "503 connect not published"
         decision = self._handshake.wait(self.config.accept_timeout)
         if not isinstance(decision, Accept):
             code = decision.code if isinstance(decision, Close) else 403
             self._reject(403)
+            self._count_handshake("refused" if decision else "timeout")
             self._finish(code)
             return "403 refused by the connect consumer" if decision else "403 no answer to connect in time"
+        self._count_handshake("accepted")
         self.session.accept()
         self._flush()
         self._start_writer()
@@ -132,6 +137,8 @@ class WebSocketConnection:
                     refused = self._publish("websocket.receive", content)
                     if refused is not None:
                         self.close(refused)
+                    else:
+                        self.services.metrics.inc("realtime_gateway_websocket_messages_total", direction="in")
                 elif isinstance(event, Closed):
                     self.close_code = event.code
             self._flush()
@@ -176,13 +183,18 @@ class WebSocketConnection:
             return None
         except MessageTooLarge as error:  # within the frame limit, but not with the message around it
             logger.warning("%s: %s", self.reply_channel, error)
-            return TOO_BIG
+            reason, code = "too_big", TOO_BIG
         except (ChannelFull, BrokerUnavailable) as error:
             logger.warning("%s: %s", self.reply_channel, error)
-            return TRY_AGAIN_LATER
+            reason, code = ("full" if isinstance(error, ChannelFull) else "broker"), TRY_AGAIN_LATER
         except RealtimeError:
             logger.exception("could not publish %s for %s", channel, self.reply_channel)
-            return INTERNAL_ERROR
+            reason, code = "error", INTERNAL_ERROR
+        self.services.metrics.inc("realtime_gateway_publish_failures_total", channel=channel, reason=reason)
+        return code
+
+    def _count_handshake(self, outcome: str) -> None:
+        self.services.metrics.inc("realtime_gateway_handshakes_total", outcome=outcome)
 
     def _finish(self, code: int) -> None:
         """Send the disconnect message, last in the connection's order.
@@ -191,6 +203,7 @@ class WebSocketConnection:
         workers' channel: the disconnect is retried until ``ordering_timeout`` while the
         workers catch up, since consumers rely on it to clean up.
         """
+        self.services.metrics.inc("realtime_gateway_websocket_closes_total", code=code)
         self._order += 1
         self._wait_turn(self._order)
         message = disconnect_message(self.reply_channel, self.path, self._order, code)
@@ -257,6 +270,7 @@ class WebSocketConnection:
     def _overflow(self) -> None:
         """The client reads slower than it is sent to: drop its queue and close it."""
         logger.warning("%s: send queue full (%d); closing", self.reply_channel, self.config.send_queue)
+        self.services.metrics.inc("realtime_gateway_send_queue_overflows_total")
         self._outbox.clear()
         self._outbox.append(Close(TRY_AGAIN_LATER))
         self._start_writer()
@@ -274,8 +288,10 @@ class WebSocketConnection:
                 action = self._outbox.popleft()
                 if isinstance(action, SendText):
                     self.session.send(action.text)
+                    self.services.metrics.inc("realtime_gateway_websocket_messages_total", direction="out")
                 elif isinstance(action, SendBytes):
                     self.session.send(action.data)
+                    self.services.metrics.inc("realtime_gateway_websocket_messages_total", direction="out")
                 elif isinstance(action, Close):
                     self.session.close(action.code)
                 self._flush()

@@ -12,6 +12,7 @@ the slot.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -21,6 +22,7 @@ from typing import Any
 
 import msgpack
 from celery import bootsteps
+from django.conf import settings
 
 from realtime.exceptions import RealtimeError
 from realtime.layers import get_channel_layer
@@ -29,6 +31,7 @@ from realtime.routing import Router
 from realtime.running import drop_unrouted
 
 from .execution import register_consumer_tasks
+from .metrics import MetricsServer, worker_registry
 from .queues import queues_from_settings, served_channels
 
 __all__ = ["ChannelConsumer"]
@@ -98,6 +101,8 @@ class ChannelConsumer(bootsteps.StartStopStep):
         self._handoffs: deque[tuple[str, dict[str, Any]]] = deque()
         self._slots = threading.Semaphore(1)
         self._wakeup: tuple[int, int] | None = None
+        self.metrics = worker_registry()
+        self._metrics_server: MetricsServer | None = None
 
     def start(self, parent: Any) -> None:
         if not self.channels:
@@ -119,10 +124,17 @@ class ChannelConsumer(bootsteps.StartStopStep):
         self._stopping.clear()
         self._thread = threading.Thread(target=self._read_loop, name="realtime-channel-reader", daemon=True)
         self._thread.start()
+        address = getattr(settings, "REALTIME_WORKER_METRICS", None)
+        if address and self._metrics_server is None:
+            self._metrics_server = MetricsServer(self.metrics, address)
+            self._metrics_server.start()
         logger.info("realtime: serving channels %s with %d slots", ", ".join(self.channels), self._limit)
 
     def stop(self, parent: Any) -> None:
         self._stopping.set()
+        if self._metrics_server is not None:
+            self._metrics_server.stop()
+            self._metrics_server = None
         if self._thread is not None:
             self._thread.join(timeout=_TAKE_TIMEOUT * 4)
             self._thread = None
@@ -176,8 +188,10 @@ class ChannelConsumer(bootsteps.StartStopStep):
             self._dispatch(*self._handoffs.popleft())
 
     def _dispatch(self, channel: str, content: dict[str, Any]) -> None:
+        self.metrics.inc("realtime_worker_messages_total", channel=channel)
         match = self.router.match(channel, content)
         if match is None:
+            self.metrics.inc("realtime_worker_unrouted_total", channel=channel)
             drop_unrouted(self._layer, channel, content)
             self._slots.release()
             return
@@ -185,12 +199,15 @@ class ChannelConsumer(bootsteps.StartStopStep):
         message = _TaskMessage(
             task_name, channel, content, self._consumer.hostname, self._consumer.app.conf.task_default_queue
         )
+        ended = functools.partial(self._run_ended, match.name)
         try:
-            self._consumer.strategies[task_name](message, None, self._run_ended, self._run_ended, None)
+            self._consumer.strategies[task_name](message, None, ended, ended, None)
         except Exception:  # a bad message must not stop the worker's loop
             self._slots.release()
+            self.metrics.inc("realtime_worker_handoff_failures_total")
             logger.exception("realtime: could not hand a message on %r to the pool", channel)
 
-    def _run_ended(self, *args: Any) -> None:
+    def _run_ended(self, consumer: str, *args: Any) -> None:
         """Celery's acknowledgement (or rejection) of a consumer run: called once, when it ends."""
+        self.metrics.inc("realtime_worker_runs_total", consumer=consumer)
         self._slots.release()

@@ -35,6 +35,7 @@ class WorkerProcess:
         pool: str = "prefork",
         name: str = "w1",
         extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.log_path = log_path
         self.args = [
@@ -47,6 +48,7 @@ class WorkerProcess:
             "DJANGO_SETTINGS_MODULE": "tests.workerproject.settings",
             "REALTIME_TEST_BROKER_URL": broker_url,
             "REALTIME_TEST_PREFIX": prefix,
+            **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -305,3 +305,27 @@ def test_shutdown_drops_clients_that_do_not_answer_the_close(tmp_path: Path) -> 
     assert "Traceback" not in process.log()
     for ws in deaf:
         ws.shutdown()
+
+
+def test_metrics(gateway: GatewayProcess) -> None:
+    ws = gateway.websocket("/frames/")
+    ws.send("counted")
+    assert ws.recv() == "counted"
+    with pytest.raises(websocket.WebSocketBadStatusException):
+        gateway.websocket("/refuse/")
+    raw_exchange(gateway, b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n")
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)
+    connection.request("GET", "/metrics")
+    response = connection.getresponse()
+    text = response.read().decode()
+    connection.close()
+    ws.close()
+    assert response.getheader("Content-Type").startswith("text/plain; version=0.0.4")
+    samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    assert float(samples['realtime_gateway_handshakes_total{outcome="accepted"}']) >= 1
+    assert float(samples['realtime_gateway_handshakes_total{outcome="refused"}']) >= 1
+    assert float(samples['realtime_gateway_websocket_messages_total{direction="in"}']) >= 1
+    assert float(samples['realtime_gateway_websocket_messages_total{direction="out"}']) >= 1
+    assert float(samples['realtime_gateway_bad_requests_total{status="400"}']) >= 1
+    assert float(samples['realtime_gateway_connections{protocol="websocket"}']) >= 1
+    assert "realtime_layer_dropped_messages_total" in text

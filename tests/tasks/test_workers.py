@@ -6,13 +6,14 @@ import os
 import signal
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from celery import Celery
 
-from ..brokers import AMQP_URL, require
+from ..brokers import AMQP_URL, free_port, require
 from ..workers import BROKERS, Setup
 
 
@@ -192,3 +193,23 @@ def test_consumer_autoretry(shared: Setup) -> None:
     reply = shared.layer.new_channel("websocket.send")
     shared.layer.send("test.flaky", {"reply_channel": reply})
     assert shared.expect(reply, timeout=15) == {"text": "ok after 2 retries"}
+
+
+def test_worker_metrics(fresh: Setup) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    fresh.worker(concurrency=2, env={"REALTIME_TEST_WORKER_METRICS": address})
+    reply = fresh.layer.new_channel("websocket.send")
+    for _ in range(3):
+        fresh.layer.send("websocket.receive", {"path": "/echo/", "text": "x", "reply_channel": reply})
+        fresh.expect(reply)
+    fresh.layer.send("websocket.receive", {"path": "/nowhere/", "text": "x"})
+    deadline = time.monotonic() + 10
+    while True:
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        if 'realtime_worker_unrouted_total{channel="websocket.receive"} 1' in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert 'realtime_worker_messages_total{channel="websocket.receive"} 4' in text
+    assert 'realtime_worker_unrouted_total{channel="websocket.receive"} 1' in text
+    assert 'realtime_worker_runs_total{consumer="tests.workerproject.consumers.echo"} 3' in text

@@ -47,3 +47,6 @@ REALTIME_GATEWAY = {
     "accept_timeout": 2.0,
     **json.loads(os.environ.get("REALTIME_TEST_GATEWAY", "{}")),
 }
+
+# The worker's metrics endpoint (host:port), when a test asks for it.
+REALTIME_WORKER_METRICS = os.environ.get("REALTIME_TEST_WORKER_METRICS")
