@@ -183,17 +183,25 @@ def http_session(func: F) -> F:
 
     @functools.wraps(func)
     def inner(message: Message, *args: Any, **kwargs: Any) -> Any:
-        if hasattr(message, "http_session") and message.http_session is not None:
+        if message.http_session is not None:
             return func(message, *args, **kwargs)
-        session = _load_http_session(_http_session_key(message))
-        message.http_session = session
-        try:
-            return func(message, *args, **kwargs)
-        finally:
-            if session is not None and session.modified:
-                session.save()
+        return _run_with_http_session(_http_session_key(message), func, message, *args, **kwargs)
 
     return cast(F, inner)
+
+
+def _run_with_http_session(
+    session_key: str | None, func: Callable[..., Any], message: Message, *args: Any, **kwargs: Any
+) -> Any:
+    """Run ``func`` with ``message.http_session`` loaded from ``session_key``; save it if changed."""
+    session = _load_http_session(session_key)
+    message.http_session = session
+    try:
+        return func(message, *args, **kwargs)
+    finally:
+        message.http_session = None
+        if session is not None and session.modified:
+            session.save()
 
 
 def channel_and_http_session(func: F) -> F:
@@ -208,13 +216,7 @@ def channel_and_http_session(func: F) -> F:
             message.channel_session[_HTTP_SESSION_KEY] = key
         else:
             key = message.channel_session.get(_HTTP_SESSION_KEY)
-        session = _load_http_session(key)
-        message.http_session = session
-        try:
-            return func(message, *args, **kwargs)
-        finally:
-            if session is not None and session.modified:
-                session.save()
+        return _run_with_http_session(key, func, message, *args, **kwargs)
 
     return cast(F, inner)
 
