@@ -8,7 +8,9 @@ through ``tests.gateways.GatewayProcess`` and ``tests.workers.WorkerProcess``:
   process on the in-memory layer (the development mode); no broker.
 * ``rabbitmq`` - the production shape: gateways without ``--with-worker`` (two for
   ``broadcast``, the sockets spread over both; one otherwise) and one Celery worker
-  (``-c 2 -P prefork``), all on RabbitMQ.
+  (``-c 2 -P prefork``), all on RabbitMQ (``--amqp-url``).
+* ``redis`` - the same processes as ``rabbitmq``, all on Redis (``--redis-url``, a database
+  of its own: db 14 by default): the channel layer's Redis transport and Celery's.
 * ``reference`` - no gateway, no broker: the h11 + wsproto gevent echo server of
   ``bench/ws_protocols.py`` (``idle_memory`` and ``echo`` only).
 
@@ -41,7 +43,8 @@ Every wait has a time limit and every loop a count; the whole run is stopped aft
 ``--time-limit`` seconds (a watchdog thread sends SIGTERM, and kills what was started if
 the run is still going a minute later). Every process is stopped at the end, also on
 errors, Ctrl-C and SIGTERM. Each run uses its own layer prefix
-(``bench-<8 hex>``); what it left on RabbitMQ is removed and listed.
+(``bench-<8 hex>``); what it left on RabbitMQ and Redis is removed and listed (on Redis only
+keys and members under that prefix, found with SCAN: never FLUSHDB).
 
 stdout: one JSON object per measurement (with the WARNING/ERROR entries the logs got
 meanwhile, once they are quiet: the expected ones counted, the others by kind); stderr:
@@ -49,7 +52,7 @@ progress, then Markdown tables and a list of problems (failed measurements, unex
 entries). Exit status 1 if a measurement failed (its object has an ``error`` field) or the
 run was interrupted; unexpected log entries alone do not change it.
 
-    .venv/bin/python bench/gateway.py                                  # everything, ~2 min
+    .venv/bin/python bench/gateway.py                                  # everything, ~4 min
     .venv/bin/python bench/gateway.py --shapes inprocess --scenarios echo,hello
     .venv/bin/python bench/gateway.py --connections 1000 --rooms 10,100 > results.jsonl
 """
@@ -104,7 +107,11 @@ from tests.gateways import GatewayProcess
 from tests.workers import WORKER_CHANNELS, WorkerProcess
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
-SHAPES = ("inprocess", "rabbitmq", "reference")
+# Not db 0 (the tests' and other sessions'); the run removes only its own keys from it.
+REDIS_URL = "redis://127.0.0.1:6379/14"
+SHAPES = ("inprocess", "rabbitmq", "redis", "reference")
+# The shapes with a broker: gateways without --with-worker plus a Celery worker.
+BROKER_SHAPES = ("rabbitmq", "redis")
 SCENARIOS = ("idle_memory", "echo", "broadcast", "hello")
 GATEWAY_SETTINGS = {"allowed_origins": ["*"], "max_connections": 20_000, "accept_timeout": 10.0}
 WORKER_PROCESSES = 2
@@ -178,14 +185,19 @@ class Server:
 
 @dataclass
 class Context:
-    """What the whole run shares: broker, prefix, log directory, and every process started."""
+    """What the whole run shares: brokers, prefix, log directory, and every process started."""
 
-    url: str
+    amqp_url: str
+    redis_url: str
     prefix: str
     log_dir: Path
     started: list[GatewayProcess | WorkerProcess | ServerProcess] = field(default_factory=list)
     counter: Iterator[int] = field(default_factory=itertools.count)
     timed_out: bool = False
+
+    def broker_url(self, shape: str) -> str:
+        """The broker of a shape (``memory://`` in the gateway process for ``inprocess``)."""
+        return {"rabbitmq": self.amqp_url, "redis": self.redis_url}.get(shape, "memory://")
 
     def pids(self) -> list[int]:
         """Every live process started (worker pool processes included), for the watchdog."""
@@ -198,7 +210,7 @@ class Context:
 
 
 class System:
-    """A running shape: its gateways (or the reference server) and, on RabbitMQ, a worker."""
+    """A running shape: its gateways (or the reference server) and, on a broker, a worker."""
 
     def __init__(self, shape: str, ctx: Context, gateways: int = 1) -> None:
         self.shape = shape
@@ -218,7 +230,7 @@ class System:
             self._track(server)
             self.gateways.append(Server(f"reference{number}", server.port, server.pid, None))
         else:
-            if self.shape == "rabbitmq":
+            if self.shape in BROKER_SHAPES:
                 self._start_worker(f"w{number}")
             for index in range(gateways):
                 self._start_gateway(f"{self.shape}{number}-g{index}")
@@ -231,7 +243,7 @@ class System:
     def _start_worker(self, name: str) -> None:
         prefix = self.ctx.prefix
         self.worker = WorkerProcess(
-            self.ctx.url,
+            self.ctx.broker_url(self.shape),
             prefix,
             self.ctx.log_dir / f"{name}.log",
             queues=f"channels,{prefix}-celery",
@@ -243,12 +255,11 @@ class System:
         self.worker.start(timeout=60)
 
     def _start_gateway(self, name: str) -> None:
-        inprocess = self.shape == "inprocess"
         gateway = GatewayProcess(
-            "memory://" if inprocess else self.ctx.url,
+            self.ctx.broker_url(self.shape),
             self.ctx.prefix,
             self.ctx.log_dir / f"{name}.log",
-            with_worker=inprocess,
+            with_worker=self.shape == "inprocess",
             gateway_settings=GATEWAY_SETTINGS,
         )
         self._track(gateway)
@@ -897,7 +908,7 @@ class Runner:
         if shape == "reference":
             return
         if "broadcast" in args.scenarios:
-            self.with_system(shape, 2 if shape == "rabbitmq" else 1, self.run_broadcast)
+            self.with_system(shape, 2 if shape in BROKER_SHAPES else 1, self.run_broadcast)
         if "hello" in args.scenarios and shape == self.hello_shape():
             self.with_system(shape, 1, self.run_hello)
 
@@ -967,6 +978,59 @@ def cleanup_rabbitmq(url: str, prefix: str) -> list[str]:
             finally:
                 channel.close()
     return [f"{kind} {name} (removed)" for kind, name in found]
+
+
+def cleanup_redis(url: str, prefix: str) -> list[str]:
+    """Delete what the run left on Redis, by name, never FLUSHDB: the channel layer's keys
+    (``<prefix>.*``, through ``flush()``), the Celery queue ``<prefix>-celery`` (its priority
+    lists too) and kombu's binding tables of its exchange; then, found with SCAN, any other
+    key with the prefix in its name, the members naming the prefix of kombu's shared binding
+    tables (the worker's ``celery.pidbox`` queue, named after it), and unacked messages of
+    the prefix's queues. Returns what was found after the Celery queue was deleted."""
+    import redis
+
+    from realtime.layers.config import LayerConfig
+    from realtime.layers.core import SyncChannelLayer
+
+    layer = SyncChannelLayer(LayerConfig(url=url, prefix=prefix))
+    try:
+        layer.flush()
+    finally:
+        layer.close()
+    queue, sep = f"{prefix}-celery", "\x06\x16"
+    client = redis.Redis.from_url(url)
+    found: list[str] = []
+    try:
+        client.delete(
+            queue, *(f"{queue}{sep}{priority}" for priority in (3, 6, 9)),
+            f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}",
+        )  # fmt: skip
+        client.zrem("_kombu.binding_deadlines", queue)
+        mark = prefix.encode()
+        for key in list(client.scan_iter(match=f"*{prefix}*", count=1000)):
+            client.delete(key)
+            found.append(f"key {key.decode(errors='replace')!r} (removed)")
+        for key in list(client.scan_iter(match="_kombu.binding*", count=1000)):
+            kind = client.type(key)
+            if kind == b"set":
+                members = [m for m in client.sscan_iter(key, count=1000) if mark in m]
+                if members:
+                    client.srem(key, *members)
+            elif kind == b"zset":
+                members = [m for m, _ in client.zscan_iter(key, count=1000) if mark in m]
+                if members:
+                    client.zrem(key, *members)
+            else:
+                continue
+            found += [f"member {m.decode(errors='replace')!r} of {key.decode()!r} (removed)" for m in members]
+        tags = [tag for tag, message in client.hscan_iter("unacked", count=1000) if mark in message]
+        if tags:
+            client.hdel("unacked", *tags)
+            client.zrem("unacked_index", *tags)
+            found.append(f"{len(tags)} unacked messages of the prefix's queues (removed)")
+    finally:
+        client.close()
+    return found
 
 
 def rabbitmq_names(what: str, prefix: str) -> list[tuple[str, str]]:
@@ -1095,7 +1159,7 @@ def environment(ctx: Context, args: argparse.Namespace) -> Record:
     import resource
 
     versions = {"python": sys.version.split()[0]}
-    for name in ("gevent", "greenlet", "wsproto", "h11", "celery", "kombu", "amqp", "Django"):
+    for name in ("gevent", "greenlet", "wsproto", "h11", "celery", "kombu", "amqp", "redis", "Django"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -1106,6 +1170,7 @@ def environment(ctx: Context, args: argparse.Namespace) -> Record:
         "cpus": os.cpu_count(),
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE),
         "shapes": args.shapes,
+        "brokers": {"rabbitmq": args.amqp_url, "redis": args.redis_url},
         "gateway_settings": GATEWAY_SETTINGS,
         "worker_processes": WORKER_PROCESSES,
         **versions,
@@ -1168,7 +1233,7 @@ def parse_args() -> argparse.Namespace:
         description=(__doc__ or "").split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add = parser.add_argument
-    add("--shapes", type=name_list(SHAPES), default=list(SHAPES), help="default inprocess,rabbitmq,reference")
+    add("--shapes", type=name_list(SHAPES), default=list(SHAPES), help="default inprocess,rabbitmq,redis,reference")
     add("--scenarios", type=name_list(SCENARIOS), default=list(SCENARIOS), help="default: all four")
     add("--connections", type=int_list, default=[1000, 5000], help="idle_memory counts (default 1000,5000)")
     add("--sockets", type=int_list, default=[1, 10, 100], help="echo sockets (default 1,10,100)")
@@ -1180,6 +1245,7 @@ def parse_args() -> argparse.Namespace:
     add("--http-requests", type=int, default=2000, help="hello: requests per connection (default 2000)")
     add("--burst", type=int, default=100, help="handshakes in flight at most while connecting (default 100)")
     add("--amqp-url", default=AMQP_URL, help=f"RabbitMQ (default {AMQP_URL})")
+    add("--redis-url", default=REDIS_URL, help=f"Redis, a database the run may use (default {REDIS_URL})")
     add("--phase-limit", type=float, default=60.0, help="seconds per measurement at most (default 60)")
     add("--time-limit", type=float, default=900.0, help="seconds for the whole run at most (default 900)")
     add("--log-dir", type=Path, help="keep the processes' logs here (default: a temporary directory, removed)")
@@ -1208,7 +1274,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as tmp:
         log_dir = args.log_dir / prefix if args.log_dir else Path(tmp)
         log_dir.mkdir(parents=True, exist_ok=True)
-        ctx = Context(args.amqp_url, prefix, log_dir)
+        ctx = Context(args.amqp_url, args.redis_url, prefix, log_dir)
         install_watchdog(ctx, args.time_limit)
         install_sigterm()
         runner = Runner(ctx, args)
@@ -1228,6 +1294,11 @@ def main() -> int:
                     notes += cleanup_rabbitmq(args.amqp_url, prefix)
                 except Exception as exc:
                     notes.append(f"RabbitMQ cleanup failed: {type(exc).__name__}: {exc}")
+            if "redis" in args.shapes:
+                try:
+                    notes += cleanup_redis(args.redis_url, prefix)
+                except Exception as exc:
+                    notes.append(f"Redis cleanup failed: {type(exc).__name__}: {exc}")
     runner.progress("done")
     print("\n" + summary(runner.records), file=sys.stderr)
     if notes:
