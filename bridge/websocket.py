@@ -26,6 +26,8 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
+from .frame_guard import DeclaredSizeGuard
+
 __all__ = [
     "Closed",
     "HandshakeRequest",
@@ -122,12 +124,16 @@ class WebSocketSession:
         self._out = bytearray()
         self._parts: list[str | bytes] = []
         self._size = 0
+        self._guard = DeclaredSizeGuard(max_message_size)
 
     def receive_data(self, data: bytes | None) -> list[SessionEvent]:
         """Feed bytes read from the socket (``None``: the socket closed); returns what happened."""
         if self.state is State.CLOSED:
             return []
         events: list[SessionEvent] = []
+        if data and self.state is State.OPEN and self._guard.feed(data):
+            self.close(TOO_BIG, "message too big")  # declared too big: no need to wait for it
+            return events
         try:
             self._ws.receive_data(data)  # a malformed handshake raises here already
             for event in self._ws.events():
