@@ -22,7 +22,9 @@ __all__ = [
     "receive_message",
 ]
 
-# RFC 6455 section 7.4: codes an application may send; 1000 is the normal close.
+# RFC 6455 section 7.4 and the IANA registry: the codes an endpoint may send (not 1004,
+# 1005, 1006 or 1015, which never go on the wire), and 3000-4999 for applications.
+_SENDABLE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
 _APPLICATION_CODES = range(3000, 5000)
 _NORMAL_CLOSE = 1000
 
@@ -111,8 +113,8 @@ def interpret_reply(content: dict[str, Any]) -> list[Action]:
     if close is True:
         actions.append(Close())
     elif isinstance(close, int) and not isinstance(close, bool):
-        if close != _NORMAL_CLOSE and close not in _APPLICATION_CODES:
-            raise InvalidReply(f"close code {close} is not 1000 or in 3000-4999 (RFC 6455, 7.4)")
+        if close not in _SENDABLE_CODES and close not in _APPLICATION_CODES:
+            raise InvalidReply(f"close code {close} cannot be sent: not a sendable code (RFC 6455, 7.4) nor 3000-4999")
         actions.append(Close(close))
     elif close is not False:
         raise InvalidReply(f"'close' must be True or a close code, not {close!r}")

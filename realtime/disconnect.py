@@ -19,7 +19,7 @@ DISCONNECTED = 4001
 
 
 def disconnect_group(name: str, code: int = DISCONNECTED) -> None:
-    """Close every socket in group ``name`` with ``code`` (1000 or 3000-4999)."""
+    """Close every socket in group ``name`` with ``code`` (3000-4999, or 1000-1003, 1007-1014)."""
     Group(name).send({"close": code})
 
 

@@ -17,6 +17,7 @@ instance that calls ``connect``, ``receive`` or ``disconnect``::
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -32,6 +33,12 @@ from ..message import Message
 from ..sessions import channel_session, enforce_ordering
 
 __all__ = ["JsonWebsocketConsumer", "WebsocketConsumer", "WebsocketDemultiplexer", "WebsocketMultiplexer"]
+
+logger = logging.getLogger(__name__)
+
+# RFC 6455, 7.4.1: a binary frame to a JSON endpoint; text that is not JSON.
+UNSUPPORTED_DATA = 1003
+INVALID_PAYLOAD = 1007
 
 
 def _frame(text: str | None, bytes: bytes | None, close: bool | int) -> dict[str, Any]:
@@ -156,12 +163,28 @@ class JsonWebsocketConsumer(WebsocketConsumer):
     """Text frames carry JSON: ``receive(content)`` gets it decoded, ``send(content)`` encodes.
 
     Inside a :class:`WebsocketDemultiplexer`, ``send`` wraps the content in its stream.
+    A client that sends a binary frame is closed with 1003 (unsupported data), one that
+    sends text that is not JSON with 1007 (inconsistent data); ``receive`` is not called.
     """
 
     def raw_receive(self, message: Message, **kwargs: Any) -> None:
         if "text" not in message:
-            raise ValueError(f"{type(self).__name__} takes JSON text frames, not binary ones")
-        self.receive(self.decode_json(message["text"]), **kwargs)
+            self._refuse(UNSUPPORTED_DATA, "a binary frame")
+            return
+        try:
+            content = self.decode_json(message["text"])
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, too deep, or an override's refusal
+            self._refuse(INVALID_PAYLOAD, f"text that is not JSON ({error})")
+            return
+        self.receive(content, **kwargs)
+
+    def _refuse(self, code: int, what: str) -> None:
+        logger.info("%s: %s from %s; closing with %d", type(self).__name__, what, self.message.reply_channel, code)
+        multiplexer: WebsocketMultiplexer | None = self.kwargs.get("multiplexer")
+        if multiplexer is not None:
+            multiplexer.close()
+        else:
+            self.close(code)
 
     def receive(self, content: Any = None, **kwargs: Any) -> None:  # type: ignore[override]
         """A decoded JSON message from the client (override)."""

@@ -73,7 +73,6 @@ def test_json_consumer() -> None:
     client = Client([route_class(Echo)])
     client.send_and_consume("websocket.receive", {"text": json.dumps({"n": 1})})
     assert json.loads(client.receive()["text"]) == {"echo": {"n": 1}}
-    assert client.send_and_consume("websocket.receive", {"bytes": b"{}"}) is Outcome.FAILED
 
 
 class Private(JsonWebsocketConsumer):
@@ -165,3 +164,16 @@ def test_demultiplexer_refuses_malformed_frames(frame: object) -> None:
     client = Client([route_class(Streams)])
     assert client.send_and_consume("websocket.receive", {"text": json.dumps(frame)}) is Outcome.FAILED
     assert client.receive(timeout=0.2) is None
+
+
+def test_json_consumer_closes_on_binary_and_malformed_json_and_goes_on() -> None:
+    """RELIABILITY.md T4: every bad payload closes with a defined code; the next good one works."""
+    client = Client([route_class(Echo)])
+    bad = ["{", "[1,", "NaN!", '{"a": 1', "\udcff".encode("utf-8", "surrogatepass").decode("latin-1"), "[" * 10_000]
+    for text in bad * 100:
+        assert client.send_and_consume("websocket.receive", {"text": text}) is Outcome.CONSUMED
+        assert client.receive() == {"close": 1007}
+    assert client.send_and_consume("websocket.receive", {"bytes": b"{}"}) is Outcome.CONSUMED
+    assert client.receive() == {"close": 1003}
+    client.send_and_consume("websocket.receive", {"text": json.dumps({"n": 2})})
+    assert json.loads(client.receive()["text"]) == {"echo": {"n": 2}}
