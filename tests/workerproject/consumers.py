@@ -258,3 +258,10 @@ def watch(message: Message) -> None:
 
     subscribe(message.reply_channel.name, task_name="workerproject.watched")
     message.reply_channel.send({"accept": True})
+
+
+def sleepy(message: Message) -> None:
+    """Sleeps the number of seconds sent as text, saying when it starts and ends."""
+    message.reply_channel.send({"text": f"started {message['text']}"})
+    time.sleep(float(message["text"]))
+    message.reply_channel.send({"text": f"finished {message['text']}"})

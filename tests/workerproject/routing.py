@@ -10,6 +10,7 @@ websocket_routing = [
     route("websocket.receive", consumers.echo, path=r"^/echo/$"),
     route("websocket.receive", consumers.slow, path=r"^/slow/$"),
     route("websocket.receive", consumers.later, path=r"^/later/$"),
+    route("websocket.receive", consumers.sleepy, path=r"^/sleepy/$"),
     route("websocket.connect", consumers.accept, path=r"^/accept/$"),
     route("websocket.receive", consumers.echo_frames, path=r"^/(?:accept|frames)/$"),
     route("websocket.connect", consumers.refuse, path=r"^/refuse/$"),
