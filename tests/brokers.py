@@ -114,6 +114,16 @@ class PrivateBroker:
             while reachable(f"tcp://127.0.0.1:{self.port}") and time.monotonic() < deadline:
                 time.sleep(0.05)
 
+    def pause(self) -> None:
+        """SIGSTOP the broker and everything it started: a hung broker, connections open."""
+        assert self._process is not None
+        os.killpg(self._process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        assert self._process is not None
+        os.killpg(self._process.pid, signal.SIGCONT)
+
     def close(self) -> None:
         """Stop the broker for good."""
         self.kill()

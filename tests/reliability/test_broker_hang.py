@@ -1,0 +1,96 @@
+"""A hung broker (RELIABILITY.md T10): SIGSTOP a private RabbitMQ under a gateway and a
+worker, then SIGCONT. The gateway's event loop must not stall meanwhile (Django views
+keep answering), and traffic must flow again after."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..brokers import BROKERS_REQUIRED, PrivateRabbitMQ
+from ..gateways import GatewayProcess
+from ..workers import Setup
+from .conftest import Record
+
+HANG_SECONDS = 10.0  # the CI version; RELIABILITY.md's 30 s belongs to the --slow set
+
+
+@pytest.fixture
+def rabbitmq(tmp_path: Path) -> Iterator[PrivateRabbitMQ]:
+    if shutil.which("rabbitmq-server") is None:
+        if BROKERS_REQUIRED:
+            pytest.fail("rabbitmq-server is not installed (REALTIME_REQUIRE_BROKERS=1)", pytrace=False)
+        pytest.skip("rabbitmq-server is not installed")
+    broker = PrivateRabbitMQ(tmp_path)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.resume()
+        broker.close()
+
+
+def hello_latencies(port: int, seconds: float) -> list[float]:
+    """GET /hello/ on one keep-alive connection for ``seconds``; each request's latency."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    latencies, deadline = [], time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            connection.request("GET", "/hello/")
+            assert connection.getresponse().read() == b"Hello world"
+            latencies.append(time.monotonic() - started)
+            time.sleep(0.02)
+    finally:
+        connection.close()
+    return latencies
+
+
+@pytest.mark.timeout(240)
+def test_t10_a_hung_broker_does_not_stall_the_gateway(
+    rabbitmq: PrivateRabbitMQ, tmp_path: Path, record: Record
+) -> None:
+    setup = Setup(rabbitmq.url, tmp_path)
+    process = GatewayProcess(
+        rabbitmq.url, setup.prefix, tmp_path / "gateway.log", gateway_settings={"ordering_timeout": 5.0}
+    )
+    try:
+        setup.worker(concurrency=2)
+        process.start()
+        ws = process.websocket("/frames/", timeout=60)
+        ws.send("before")
+        assert ws.recv() == "before"
+
+        rabbitmq.pause()
+        hung = time.monotonic()
+        ws.send("during")  # its publish waits for the broker in this socket's greenlet only
+        latencies = hello_latencies(process.port, HANG_SECONDS)
+        rabbitmq.resume()
+        resumed = time.monotonic()
+
+        # After the hang the socket either got "during" or was closed with 1013 (try again
+        # later) by a publish that gave up; a new socket works either way.
+        try:
+            during = ws.recv()
+        except Exception as error:
+            during = f"closed: {error!r}"
+        ws.shutdown()
+        fresh = process.websocket("/frames/", timeout=60)
+        fresh.send("after")
+        assert fresh.recv() == "after"
+        recovered = time.monotonic() - resumed
+        fresh.close()
+        record(hang_seconds=round(resumed - hung, 2), hello_requests=len(latencies),
+               hello_p50_ms=round(statistics.median(latencies) * 1000, 2),
+               hello_max_ms=round(max(latencies) * 1000, 2), during=during,
+               recovered_seconds_after_resume=round(recovered, 2))  # fmt: skip
+        assert max(latencies) < 0.1, f"the gateway stalled: a view took {max(latencies) * 1000:.0f} ms"
+    finally:
+        process.stop()
+        setup.workers and setup.workers[0].stop(timeout=10)
