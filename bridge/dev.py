@@ -9,14 +9,16 @@ this mode imports the project's consumers into the gateway.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import gevent
+from django.db import connections
 from gevent.pool import Pool
 
 from realtime.exceptions import RealtimeError
 from realtime.layers.core import SyncChannelLayer
 from realtime.routing import Router
-from realtime.running import run
+from realtime.running import OPTIONAL_CHANNELS, run
 
 __all__ = ["EmbeddedWorker"]
 
@@ -39,11 +41,14 @@ class EmbeddedWorker:
     def start(self) -> None:
         """Start consuming; returns at once."""
         if not self.router.channels:
-            logger.warning("no consumers are routed; the embedded worker has nothing to run")
-            return
+            logger.warning("no consumers are routed; the embedded worker only answers handshakes")
         self._running = True
         self._greenlet = gevent.spawn(self._consume)
-        logger.info("embedded worker consuming %s", ", ".join(sorted(self.router.channels)))
+        logger.info("embedded worker consuming %s", ", ".join(sorted(self._channels)))
+
+    @property
+    def _channels(self) -> frozenset[str]:
+        return self.router.channels | OPTIONAL_CHANNELS  # unrouted connects must be answered too
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop taking messages and let running consumers finish for up to ``timeout`` seconds."""
@@ -52,8 +57,14 @@ class EmbeddedWorker:
             self._greenlet.join(timeout)
         self._pool.join(timeout)
 
+    def _run(self, channel: str, content: dict[str, Any]) -> None:
+        try:
+            run(self.router, self.layer, channel, content)
+        finally:
+            connections.close_all()  # this greenlet's own connections: the next run has a new greenlet
+
     def _consume(self) -> None:
-        reader = self.layer.reader(self.router.channels)
+        reader = self.layer.reader(self._channels)
         try:
             while self._running:
                 try:
@@ -63,6 +74,6 @@ class EmbeddedWorker:
                     gevent.sleep(_POLL)
                     continue
                 if taken is not None:
-                    self._pool.spawn(run, self.router, self.layer, *taken)  # waits while the pool is full
+                    self._pool.spawn(self._run, *taken)  # waits while the pool is full
         finally:
             reader.close()

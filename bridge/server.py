@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import gevent
+from django.db import connections
 from gevent.event import Event
 from gevent.server import StreamServer
 
@@ -203,6 +204,7 @@ class Gateway:
         finally:
             self._idle.discard(sock)
             self._handlers.discard(greenlet)
+            connections.close_all()  # Django's connections are per greenlet: this one ends here
             lingering_close(sock)
 
     def _serve(self, stream: HttpStream, peer: Peer) -> None:

@@ -22,13 +22,14 @@ from .message import Message
 from .routing import Match, Router
 from .signals import consumer_finished, consumer_started
 
-__all__ = ["ConsumerFailed", "Outcome", "current_message", "drop_unrouted", "run", "run_match"]
+__all__ = ["OPTIONAL_CHANNELS", "ConsumerFailed", "Outcome", "current_message", "drop_unrouted", "run", "run_match"]
 
 logger = logging.getLogger(__name__)
 
-# Channels a project need not route: the gateway accepts a connection nobody answers, and
-# nothing is owed to a client that has left.
-_OPTIONAL_CHANNELS = frozenset({"websocket.connect", "websocket.disconnect", "http.disconnect"})
+#: Channels a project need not route, which workers read all the same: an unrouted
+#: ``websocket.connect`` is answered with the processed notice that makes the gateway accept,
+#: and nothing is owed to a client that has left.
+OPTIONAL_CHANNELS = frozenset({"websocket.connect", "websocket.disconnect", "http.disconnect"})
 
 
 class Outcome(enum.Enum):
@@ -67,7 +68,7 @@ def run(router: Router, layer: SyncChannelLayer, channel: str, content: dict[str
 
 def drop_unrouted(layer: SyncChannelLayer, channel: str, content: dict[str, Any]) -> Outcome:
     """Log and drop a message no route matches, releasing its connection's next message."""
-    level = logging.DEBUG if channel in _OPTIONAL_CHANNELS else logging.WARNING
+    level = logging.DEBUG if channel in OPTIONAL_CHANNELS else logging.WARNING
     logger.log(level, "no consumer routed for a message on %r (keys: %s); dropped", channel, sorted(content))
     _notify_processed(layer, content)
     return Outcome.UNROUTED

@@ -28,7 +28,7 @@ from realtime.exceptions import RealtimeError
 from realtime.layers import get_channel_layer
 from realtime.layers.core import ChannelReader
 from realtime.routing import Router
-from realtime.running import drop_unrouted
+from realtime.running import OPTIONAL_CHANNELS, drop_unrouted
 
 from .execution import register_consumer_tasks
 from .metrics import MetricsServer, worker_registry
@@ -94,7 +94,8 @@ class ChannelConsumer(bootsteps.StartStopStep):
         # Registered before the pool forks, so every pool process knows the tasks.
         self.task_names = register_consumer_tasks(app, self.router)
         consumed = list(app.amqp.queues.consume_from or app.amqp.queues)
-        self.channels = served_channels(self.router.channels, queues_from_settings(), consumed)
+        channels = self.router.channels | OPTIONAL_CHANNELS  # read even unrouted: see OPTIONAL_CHANNELS
+        self.channels = served_channels(channels, queues_from_settings(), consumed)
         self._reader: ChannelReader | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()

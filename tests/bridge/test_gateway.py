@@ -329,3 +329,18 @@ def test_metrics(gateway: GatewayProcess) -> None:
     assert float(samples['realtime_gateway_bad_requests_total{status="400"}']) >= 1
     assert float(samples['realtime_gateway_connections{protocol="websocket"}']) >= 1
     assert "realtime_layer_dropped_messages_total" in text
+
+
+def test_a_project_without_any_connect_route_accepts_connections(tmp_path: Path) -> None:
+    process = GatewayProcess("memory://", "noconnect", tmp_path / "gateway.log", with_worker=True)
+    process.env["REALTIME_TEST_ROUTING"] = "tests.workerproject.routing.receive_only_routing"
+    process.start()
+    try:
+        started = time.monotonic()
+        ws = process.websocket("/anything/")
+        assert time.monotonic() - started < 1  # accepted by the worker's notice, not a timeout
+        ws.send("hi")
+        assert ws.recv() == "hi"
+        ws.close()
+    finally:
+        process.stop()

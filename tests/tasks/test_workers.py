@@ -213,3 +213,16 @@ def test_worker_metrics(fresh: Setup) -> None:
     assert 'realtime_worker_messages_total{channel="websocket.receive"} 4' in text
     assert 'realtime_worker_unrouted_total{channel="websocket.receive"} 1' in text
     assert 'realtime_worker_runs_total{consumer="tests.workerproject.consumers.echo"} 3' in text
+
+
+def test_a_worker_answers_connects_even_without_a_connect_route(fresh: Setup) -> None:
+    fresh.worker(concurrency=2, env={"REALTIME_TEST_ROUTING": "tests.workerproject.routing.receive_only_routing"})
+    reply = fresh.layer.new_channel("websocket.send")
+    notices: list[tuple[str, int]] = []
+    fresh.layer.on_processed(lambda channel, order: notices.append((channel, order)))
+    fresh.layer.send("websocket.connect", {"path": "/", "reply_channel": reply, "order": 0})
+    deadline = time.monotonic() + 10
+    while not notices:
+        assert time.monotonic() < deadline, "no processed notice: the gateway would refuse the connection"
+        time.sleep(0.05)
+    assert notices == [(reply, 0)]

@@ -51,3 +51,6 @@ channel_routing = [
     route("chat-messages", consumers.chat_message_saver),
     route_class(consumers.Events),
 ]
+
+# A project with no websocket.connect route at all (the gateway must still accept).
+receive_only_routing = [route("websocket.receive", consumers.echo_frames)]

@@ -36,7 +36,7 @@ CHANNEL_LAYERS = {
     "default": {
         # REALTIME_TEST_LAYER_CONFIG: more layer options from the test (JSON), e.g. a raised max_message_size.
         "CONFIG": {"prefix": PREFIX, **json.loads(os.environ.get("REALTIME_TEST_LAYER_CONFIG", "{}"))},
-        "ROUTING": "tests.workerproject.routing.channel_routing",
+        "ROUTING": os.environ.get("REALTIME_TEST_ROUTING", "tests.workerproject.routing.channel_routing"),
         "QUEUES": {"chat-messages": "channels-chat"},
     }
 }
