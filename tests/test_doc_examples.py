@@ -55,3 +55,43 @@ def test_streams(cookie: list[list[bytes]]) -> None:
     frame = {"stream": "echo", "payload": {"n": 1}}
     multi.send_and_consume("websocket.receive", {"path": "/multi/", "text": json.dumps(frame)})
     assert json.loads(multi.receive()["text"]) == frame
+
+
+def test_tutorial(cookie: list[list[bytes]]) -> None:
+    routing = "docs.examples.tutorial.channel_routing"
+    echo = Client(routing)
+    echo.send_and_consume("websocket.connect", {"path": "/ws/echo/"})
+    assert echo.receive() == {"accept": True}
+    echo.send_and_consume("websocket.receive", {"path": "/ws/echo/", "text": "hello world"})
+    assert echo.receive() == {"text": "hello world"}
+
+    # The function-based chat: logged-in users only, every socket of the room gets each message.
+    ada, tab, stranger = Client(routing), Client(routing), Client(routing)
+    for client in (ada, tab):
+        client.send_and_consume("websocket.connect", {"path": "/ws/chat/lobby/", "headers": cookie})
+        assert client.receive() == {"accept": True}
+    stranger.send_and_consume("websocket.connect", {"path": "/ws/chat/lobby/", "headers": []})
+    assert stranger.receive() == {"close": True}
+    ada.send_and_consume("websocket.receive", {"path": "/ws/chat/lobby/", "text": "hello"})
+    assert ada.receive() == tab.receive() == {"text": "ada: hello"}
+    assert stranger.receive(timeout=0.2) is None
+    assert ada.send_and_consume("websocket.disconnect", {"path": "/ws/chat/lobby/", "code": 1000}) is Outcome.CONSUMED
+    tab.send_and_consume("websocket.receive", {"path": "/ws/chat/lobby/", "text": "still here?"})
+    assert tab.receive() == {"text": "ada: still here?"}
+    assert ada.receive(timeout=0.2) is None
+
+    # The same chat as a JsonWebsocketConsumer class, with JSON frames.
+    ada, tab, stranger = Client(routing), Client(routing), Client(routing)
+    for client in (ada, tab):
+        client.send_and_consume("websocket.connect", {"path": "/ws/rooms/lobby/", "headers": cookie})
+        assert client.receive() == {"accept": True}
+    stranger.send_and_consume("websocket.connect", {"path": "/ws/rooms/lobby/", "headers": []})
+    assert stranger.receive() == {"close": True}
+    ada.send_and_consume("websocket.receive", {"path": "/ws/rooms/lobby/", "text": json.dumps({"text": "hi"})})
+    for client in (ada, tab):
+        assert json.loads(client.receive()["text"]) == {"user": "ada", "text": "hi"}
+    assert stranger.receive(timeout=0.2) is None
+    ada.send_and_consume("websocket.disconnect", {"path": "/ws/rooms/lobby/", "code": 1000})
+    tab.send_and_consume("websocket.receive", {"path": "/ws/rooms/lobby/", "text": json.dumps({"text": "bye"})})
+    assert json.loads(tab.receive()["text"]) == {"user": "ada", "text": "bye"}
+    assert ada.receive(timeout=0.2) is None
