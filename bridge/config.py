@@ -67,6 +67,9 @@ class GatewayConfig:
     http_response_timeout: float = 60.0
     #: Path answering readiness probes: 200 while the broker is reachable, else 503.
     health_path: str = "/healthz"
+    #: Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    #: (``"*"``: any); from anyone else those headers are ignored.
+    forwarded_allow_ips: tuple[str, ...] = ()
     #: Path serving the gateway's metrics in the Prometheus text format ("": none). Keep it
     #: off the public internet (the proxy should not forward it).
     metrics_path: str = "/metrics"
@@ -97,4 +100,5 @@ def config_from_settings(**overrides: Any) -> GatewayConfig:
     else:
         options["allowed_origins"] = tuple(options["allowed_origins"])
     options["http_consumer_paths"] = tuple(options.get("http_consumer_paths", ()))
+    options["forwarded_allow_ips"] = tuple(options.get("forwarded_allow_ips", ()))
     return replace(GatewayConfig(), **options)

@@ -27,10 +27,12 @@ class Endpoint(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Peer:
-    """The two ends of one client connection, as ``(host, port)``."""
+    """The two ends of one request, as ``(host, port)``, and the scheme the client used
+    (``https`` behind a TLS-terminating proxy that says so)."""
 
     client: tuple[str, int]
     server: tuple[str, int]
+    scheme: str = "http"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ def request_message(
     body: bytes,
     client: tuple[str, int],
     server: tuple[str, int],
+    scheme: str = "http",
 ) -> dict[str, Any]:
     """The ``http.request`` message (ASGI 1) for a request with a complete ``body``."""
     path, _, query = head.target.partition("?")
@@ -48,7 +49,7 @@ def request_message(
         "reply_channel": reply_channel,
         "http_version": head.http_version,
         "method": head.method,
-        "scheme": "http",
+        "scheme": scheme,
         "path": unquote(path),
         "query_string": query.encode("latin-1"),
         "root_path": "",
@@ -115,7 +116,9 @@ class ChannelRequest:
         self._register(reply_channel, self)
         watcher = gevent.spawn(self._watch_client)
         try:
-            message = request_message(reply_channel, self.head, body, self.peer.client, self.peer.server)
+            message = request_message(
+                reply_channel, self.head, body, self.peer.client, self.peer.server, self.peer.scheme
+            )
             if not self._publish("http.request", message):
                 return self._refuse(503, "the server is busy; try again later")
             return self._respond()

@@ -64,13 +64,13 @@ def serve_wsgi(
     """Run ``app`` for the request; returns the status sent and whether the connection may
     carry another request."""
     if head.header(b"transfer-encoding") is None:
-        environ = wsgi_environ(head, io.BufferedReader(RequestBody(stream)), peer.client, peer.server)
+        environ = wsgi_environ(head, io.BufferedReader(RequestBody(stream)), peer.client, peer.server, peer.scheme)
     else:  # chunked: Django reads no more than CONTENT_LENGTH, so read the body first
         body = read_whole_body(stream, max_buffered_body)
         if body is None:
             stream.refuse(413, "request body too large")
             return 413, False
-        environ = wsgi_environ(head, io.BytesIO(body), peer.client, peer.server)
+        environ = wsgi_environ(head, io.BytesIO(body), peer.client, peer.server, peer.scheme)
         environ["CONTENT_LENGTH"] = str(len(body))
     response = _Response(stream)
     try:

@@ -28,6 +28,7 @@ from realtime.layers.core import SyncChannelLayer
 
 from .config import GatewayConfig
 from .endpoint import Endpoint, Peer, Services
+from .forwarded import forwarded
 from .http import ClientGone, HttpStream, lingering_close, plain_response
 from .http_consumer import ChannelRequest
 from .http_django import WSGIApp, serve_wsgi
@@ -218,12 +219,14 @@ class Gateway:
                 return
             head, raw = request
             started = time.monotonic()
+            client, scheme = forwarded(peer.client, head, self.config.forwarded_allow_ips)
+            request_peer = Peer(client, peer.server, scheme)  # the connection's peer may be a proxy
             if head.is_websocket_upgrade:
-                outcome = self._serve_websocket(stream, raw + stream.take_buffered(), peer)
-                _log_access(peer, head, outcome, started)
+                outcome = self._serve_websocket(stream, raw + stream.take_buffered(), request_peer)
+                _log_access(request_peer, head, outcome, started)
                 return
-            status, keep_alive = self._serve_http(stream, head, peer)
-            _log_access(peer, head, f"{status} {stream.sent_bytes}", started)
+            status, keep_alive = self._serve_http(stream, head, request_peer)
+            _log_access(request_peer, head, f"{status} {stream.sent_bytes}", started)
 
     def _serve_http(self, stream: HttpStream, head: RequestHead, peer: Peer) -> tuple[int, bool]:
         path = head.target.partition("?")[0]

@@ -21,6 +21,7 @@ def wsgi_environ(
     body: IO[bytes],
     client: tuple[str, int],
     server: tuple[str, int],
+    scheme: str = "http",
 ) -> dict[str, Any]:
     """The WSGI environ for ``head``, reading the request body from ``body``."""
     path, _, query = head.target.partition("?")
@@ -35,7 +36,7 @@ def wsgi_environ(
         "REMOTE_ADDR": client[0],
         "REMOTE_PORT": str(client[1]),
         "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
+        "wsgi.url_scheme": scheme,
         "wsgi.input": body,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,

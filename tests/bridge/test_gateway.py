@@ -28,7 +28,9 @@ def start(tmp_path: Path, name: str, **settings: object) -> GatewayProcess:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = start(tmp_path_factory.mktemp("gateway"), "gateway", header_timeout=1.0)
+    process = start(
+        tmp_path_factory.mktemp("gateway"), "gateway", header_timeout=1.0, forwarded_allow_ips=["127.0.0.1"]
+    )
     yield process
     process.stop()
 
@@ -344,3 +346,13 @@ def test_a_project_without_any_connect_route_accepts_connections(tmp_path: Path)
         ws.close()
     finally:
         process.stop()
+
+
+def test_client_address_and_scheme_from_a_trusted_proxy(gateway: GatewayProcess) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)
+    connection.request("GET", "/whoami/", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert connection.getresponse().read() == b"203.0.113.7 https"
+    connection.request("GET", "/whoami/")
+    assert connection.getresponse().read() == b"127.0.0.1 http"
+    connection.close()
+    assert '203.0.113.7 - "GET /whoami/ HTTP/1.1" 200' in gateway.log()

@@ -50,6 +50,10 @@ def disconnect_me(request: HttpRequest) -> HttpResponse:
     return HttpResponse("closed", content_type="text/plain")
 
 
+def whoami(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(f"{request.META['REMOTE_ADDR']} {request.scheme}", content_type="text/plain")
+
+
 def cookie(request: HttpRequest) -> HttpResponse:
     response = HttpResponse("cookie set", content_type="text/plain")
     response.set_cookie("flavour", "oatmeal", httponly=True)
@@ -59,6 +63,7 @@ def cookie(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("login/", log_in),
     path("cookie/", cookie),
+    path("whoami/", whoami),
     path("start-task/", start_task),
     path("disconnect-me/", disconnect_me),
     path("hello/", hello),
