@@ -38,6 +38,8 @@ __all__ = ["RedisTransport"]
 _ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # A blocking pop waits at most this long per round trip, so socket timeouts stay short.
 _BLOCK_SLICE = 1.0
+# Seconds a call waits for a free pooled connection before giving up.
+_POOL_WAIT = 10.0
 # Messages an owner takes from its inbox per round trip after the first.
 _INBOX_BATCH = 255
 
@@ -121,13 +123,18 @@ class RedisTransport(Transport):
         self._queues_key = f"{config.prefix}.queues"
         # Any: redis-py annotates replies as str | bytes for both decode modes; this client never
         # decodes, so every reply is bytes.
-        self._client: Any = redis.Redis.from_url(
+        # A blocking pool: a burst of more concurrent calls than pool_limit (a gateway
+        # accepting 100 handshakes at once) waits for a free connection instead of failing
+        # with "Too many connections".
+        pool = redis.BlockingConnectionPool.from_url(
             config.url,
             socket_connect_timeout=config.connect_timeout,
             socket_timeout=_BLOCK_SLICE + config.connect_timeout,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), config.connect_retries - 1),
             max_connections=int(config.options.get("pool_limit", 64)),
+            timeout=_POOL_WAIT,
         )
+        self._client: Any = redis.Redis(connection_pool=pool)
         self._send_script = self._client.register_script(_SEND)
         self._fanout_script = self._client.register_script(_FANOUT)
 
