@@ -11,8 +11,12 @@ through ``tests.gateways.GatewayProcess`` and ``tests.workers.WorkerProcess``:
   (``-c 2 -P prefork``), all on RabbitMQ (``--amqp-url``).
 * ``redis`` - the same processes as ``rabbitmq``, all on Redis (``--redis-url``, a database
   of its own: db 14 by default): the channel layer's Redis transport and Celery's.
-* ``reference`` - no gateway, no broker: the h11 + wsproto gevent echo server of
-  ``bench/ws_protocols.py`` (``idle_memory`` and ``echo`` only).
+* ``reference`` - the ceiling: no gateway, no Django, no broker. This script run as
+  ``--serve reference``: a bare gevent ``StreamServer`` with h11 + wsproto (as the ``wsproto``
+  server of ``bench/ws_protocols.py``, with the gateway's paths): ``/frames/`` echoes, ``/chat/<room>/``
+  joins an in-process room and sends each message to every socket in it (the sender too),
+  ``GET /hello/`` answers ``Hello world`` with keep-alive. Every scenario runs on it, and the
+  tables on stderr show each shape's figure as a ratio to the reference's.
 
 Scenarios (``--scenarios``):
 
@@ -30,7 +34,8 @@ Scenarios (``--scenarios``):
   Latency from the send until the last (and the first) socket has it; delivered fraction.
 * ``hello`` - ``GET /hello/`` (a plain Django view, served in the gateway) with keep-alive:
   ``--http-clients`` connections x ``--http-requests`` requests each, one in flight per
-  connection. Requests/s, latency, gateway CPU per request. Run on the first gateway shape.
+  connection. Requests/s, latency, gateway CPU per request. Run on the first gateway shape
+  and on ``reference``.
 
 The client is this process: gevent (monkey-patched), one greenlet per socket, raw sockets
 with the RFC 6455 handshake and masked frames (``RawWS`` of ``bench/ws_protocols.py``), a
@@ -48,7 +53,9 @@ keys and members under that prefix, found with SCAN: never FLUSHDB).
 
 stdout: one JSON object per measurement (with the WARNING/ERROR entries the logs got
 meanwhile, once they are quiet: the expected ones counted, the others by kind); stderr:
-progress, then Markdown tables and a list of problems (failed measurements, unexpected log
+progress, then Markdown tables (with a "vs reference" column when the reference shape ran:
+msg/s and req/s as a percentage of the reference's, KiB per connection and broadcast
+latency as a multiple of it) and a list of problems (failed measurements, unexpected log
 entries). Exit status 1 if a measurement failed (its object has an ``error`` field) or the
 run was interrupted; unexpected log entries alone do not change it.
 
@@ -90,6 +97,7 @@ from typing import Any
 import gevent
 from gevent import monkey
 from gevent.event import Event
+from gevent.lock import Semaphore
 from gevent.pool import Pool
 from gevent.queue import Empty, Queue
 
@@ -99,9 +107,172 @@ for _path in (ROOT, BENCH):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from ws_protocols import RawWS, ServerProcess, raise_nofile
+
+# -- the reference server --------------------------------------------------------------
+# The ceiling: this script run as ``gateway.py --serve reference`` (started through
+# ``ws_protocols.ServerProcess``) serves the gateway's paths with h11 + wsproto on gevent
+# alone. It starts below, before the imports of Celery, Django and the test project, so its
+# process loads only gevent, h11 and wsproto.
+
+# Seconds the reference server runs at most (it also exits when the bench process is gone).
+REFERENCE_LIFETIME = 3600.0
+HELLO = b"Hello world"
+
+
+class RoomMember:
+    """A reference server's WebSocket as the room's senders write to it: one write at a time
+    (a lock), none after its close frame."""
+
+    __slots__ = ("lock", "open", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.lock = Semaphore()
+        self.open = True
+
+    def send(self, data: bytes, last: bool = False) -> None:
+        with self.lock:
+            if self.open:
+                self.open = not last
+                self.sock.sendall(data)
+
+
+def reference_handler() -> Callable[[socket.socket, Any], None]:
+    """The reference server's connection handler. HTTP/1.1 with keep-alive (h11):
+    ``GET /hello/`` answers ``Hello world`` (text/plain), other plain requests 404; a
+    WebSocket upgrade (wsproto, any path) echoes every message back, except on
+    ``/chat/<room>/``: the socket joins the room (an in-process set) on connect and each
+    message it sends goes verbatim to every socket in the room, itself included."""
+    import h11
+    from wsproto.connection import Connection, ConnectionState, ConnectionType
+    from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
+    from wsproto.utilities import LocalProtocolError, generate_accept_token
+
+    rooms: dict[bytes, set[RoomMember]] = {}
+    hello_headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(HELLO))]
+
+    def next_request(conn: h11.Connection, sock: socket.socket) -> h11.Request | None:
+        """The next whole request (a body is read and dropped); ``None`` when the client is gone."""
+        request = None
+        for _ in range(64):  # a request head fits in a few reads
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(sock.recv(65536))
+            elif isinstance(event, h11.Request):
+                request = event
+            elif isinstance(event, h11.EndOfMessage) and request is not None:
+                return request
+            elif not isinstance(event, h11.Data):
+                return None  # ConnectionClosed
+        return None
+
+    def handle(sock: socket.socket, address: Any) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=16 * 1024)
+        try:
+            while (request := next_request(conn, sock)) is not None:
+                headers = dict(request.headers)  # lower-case names
+                if headers.get(b"upgrade", b"").lower() == b"websocket" and headers.get(b"sec-websocket-key"):
+                    accept = generate_accept_token(headers[b"sec-websocket-key"])
+                    upgrade = [(b"upgrade", b"websocket"), (b"connection", b"Upgrade")]
+                    upgrade.append((b"sec-websocket-accept", accept))
+                    sock.sendall(conn.send(h11.InformationalResponse(status_code=101, headers=upgrade)))
+                    websocket(sock, request.target, bytes(conn.trailing_data[0]))
+                    return
+                if request.method == b"GET" and request.target == b"/hello/":
+                    response = h11.Response(status_code=200, headers=hello_headers)
+                    sock.sendall(conn.send(response) + conn.send(h11.Data(data=HELLO)) + conn.send(h11.EndOfMessage()))
+                else:
+                    response = h11.Response(status_code=404, headers=[(b"content-length", b"0")])
+                    sock.sendall(conn.send(response) + conn.send(h11.EndOfMessage()))
+                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                    return  # the client asked to close (or sent something h11 cannot keep alive)
+                conn.start_next_cycle()
+        except (OSError, h11.ProtocolError, LocalProtocolError):
+            pass
+        finally:
+            sock.close()
+
+    def websocket(sock: socket.socket, path: bytes, trailing: bytes) -> None:
+        ws = Connection(ConnectionType.SERVER, trailing_data=trailing)
+        me = RoomMember(sock)
+        room = rooms.setdefault(path, set()) if path.startswith(b"/chat/") else None
+        if room is not None:
+            room.add(me)
+        parts: list[Any] = []
+        try:
+            while True:
+                for event in ws.events():
+                    if isinstance(event, Message):
+                        parts.append(event.data)
+                        if not event.message_finished:
+                            continue
+                        if isinstance(event, TextMessage):
+                            data = ws.send(TextMessage(data="".join(parts)))
+                        else:
+                            data = ws.send(BytesMessage(data=b"".join(parts)))
+                        parts = []
+                        if room is None:
+                            me.send(data)
+                            continue
+                        for member in list(room):  # the frame is the same for every socket
+                            try:
+                                member.send(data)
+                            except OSError:
+                                pass  # that socket is going; its own greenlet cleans up
+                    elif isinstance(event, Ping):
+                        if ws.state is ConnectionState.OPEN:
+                            me.send(ws.send(event.response()))
+                    elif isinstance(event, CloseConnection):
+                        if room is not None:
+                            room.discard(me)
+                        if ws.state in (ConnectionState.OPEN, ConnectionState.REMOTE_CLOSING):
+                            me.send(ws.send(event.response()), last=True)
+                        return
+                if ws.state is ConnectionState.CLOSED:
+                    return
+                ws.receive_data(sock.recv(65536) or None)
+        finally:
+            if room is not None:
+                room.discard(me)
+                if not room:
+                    rooms.pop(path, None)
+
+    return handle
+
+
+def serve_reference() -> None:
+    """The reference server's process: listen on 127.0.0.1 (a free port), write ``PORT <n>``
+    on stdout, serve until SIGTERM, until the bench process is gone or ``REFERENCE_LIFETIME``."""
+    from gevent.server import StreamServer
+
+    raise_nofile()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    server = StreamServer(listener, reference_handler())
+    parent, started = os.getppid(), time.monotonic()
+
+    def watchdog() -> None:
+        while os.getppid() == parent and time.monotonic() - started < REFERENCE_LIFETIME:
+            gevent.sleep(1)
+        os._exit(0)
+
+    gevent.spawn(watchdog)
+    gevent.signal_handler(signal.SIGTERM, lambda: os._exit(0))
+    server.start()
+    print(f"PORT {listener.getsockname()[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve", "reference"]:
+    serve_reference()
+    sys.exit(0)
+
 from benchstats import fmt
 from worker_roundtrip import stats_ms
-from ws_protocols import RawWS, ServerProcess, raise_nofile
 
 from tests.gateways import GatewayProcess
 from tests.workers import WORKER_CHANNELS, WorkerProcess
@@ -113,6 +284,8 @@ SHAPES = ("inprocess", "rabbitmq", "redis", "reference")
 # The shapes with a broker: gateways without --with-worker plus a Celery worker.
 BROKER_SHAPES = ("rabbitmq", "redis")
 SCENARIOS = ("idle_memory", "echo", "broadcast", "hello")
+# The path of the echo_frames consumer (the reference server echoes on it too).
+ECHO_PATH = "/frames/"
 GATEWAY_SETTINGS = {"allowed_origins": ["*"], "max_connections": 20_000, "accept_timeout": 10.0}
 WORKER_PROCESSES = 2
 # Seconds: one reply / one broadcast / one HTTP response / one handshake at most.
@@ -175,7 +348,7 @@ def children(pid: int) -> list[int]:
 
 @dataclass
 class Server:
-    """One listening process of a system: a gateway, or the reference echo server."""
+    """One listening process of a system: a gateway, or the reference server."""
 
     name: str
     port: int
@@ -218,7 +391,6 @@ class System:
         self.gateways: list[Server] = []
         self.worker: WorkerProcess | None = None
         self.processes: list[GatewayProcess | WorkerProcess | ServerProcess] = []
-        self.echo_path = "/" if shape == "reference" else "/frames/"
         self.start_s = 0.0
         self._start(gateways)
 
@@ -226,7 +398,7 @@ class System:
         t0 = time.monotonic()
         number = next(self.ctx.counter)
         if self.shape == "reference":
-            server = ServerProcess("wsproto")
+            server = ServerProcess("reference", script=os.path.abspath(__file__))
             self._track(server)
             self.gateways.append(Server(f"reference{number}", server.port, server.pid, None))
         else:
@@ -521,13 +693,13 @@ def echo_check(peers: list[Peer], tag: str) -> int:
 def idle_memory(system: System, count: int, args: argparse.Namespace) -> Record:
     """N idle connections to one fresh gateway: RSS growth per connection, all still open?"""
     server = system.gateways[0]
-    warm, _ = open_peers([(server.port, system.echo_path)] * WARMUP_CONNECTIONS, args.burst, 30)
+    warm, _ = open_peers([(server.port, ECHO_PATH)] * WARMUP_CONNECTIONS, args.burst, 30)
     warm_ok = echo_check(warm, "warm")
     close_peers(warm)
     gevent.sleep(1.0)
     rss_before = status_kib(server.pid)
     t0 = time.monotonic()
-    peers, errors = open_peers([(server.port, system.echo_path)] * count, args.burst, args.phase_limit)
+    peers, errors = open_peers([(server.port, ECHO_PATH)] * count, args.burst, args.phase_limit)
     connect_s = time.monotonic() - t0
     gevent.sleep(1.0)
     rss_open = status_kib(server.pid)
@@ -577,7 +749,7 @@ def warm_up(peers: list[Peer], each: int) -> None:
 def echo(system: System, sockets: int, args: argparse.Namespace) -> Record:
     """S sockets, one message in flight each, about ``--messages`` round trips in all."""
     server = system.gateways[0]
-    peers, errors = open_peers([(server.port, system.echo_path)] * sockets, args.burst, args.phase_limit)
+    peers, errors = open_peers([(server.port, ECHO_PATH)] * sockets, args.burst, args.phase_limit)
     if len(peers) < sockets:
         close_peers(peers)
         return {"sockets": sockets, "error": f"opened {len(peers)}/{sockets}: {errors}"}
@@ -905,11 +1077,9 @@ class Runner:
                 self.with_system(shape, 1, functools.partial(self.run_idle, count=count))
         if "echo" in args.scenarios:
             self.with_system(shape, 1, self.run_echo)
-        if shape == "reference":
-            return
         if "broadcast" in args.scenarios:
             self.with_system(shape, 2 if shape in BROKER_SHAPES else 1, self.run_broadcast)
-        if "hello" in args.scenarios and shape == self.hello_shape():
+        if "hello" in args.scenarios and shape in (self.hello_shape(), "reference"):
             self.with_system(shape, 1, self.run_hello)
 
     def hello_shape(self) -> str | None:
@@ -1125,12 +1295,44 @@ TABLES: dict[str, tuple[str, Callable[[Record], list[Any]]]] = {
 }
 
 
+# Per scenario: the figure compared with the reference shape's at the same size (the record
+# field naming the size), the column the ratio follows, and how it reads: ``share`` (a
+# throughput, as a percentage of the reference's) or ``times`` (a cost, as a multiple of it).
+VERSUS: dict[str, tuple[Callable[[Record], float | None], str | None, str, str]] = {
+    "idle_memory": (lambda r: r.get("kib_per_connection"), "connections", "KiB/conn", "times"),
+    "echo": (lambda r: r.get("msgs_per_s"), "sockets", "msg/s", "share"),
+    "broadcast": (lambda r: (r.get("latency_last_ms") or {}).get("p50"), "members", "last p50 ms", "times"),
+    "hello": (lambda r: r.get("requests_per_s"), None, "req/s", "share"),
+}
+
+
+def versus(record: Record, reference: list[Record]) -> str:
+    """``record``'s figure against the reference's at the same size: "7.1 %" or "2.3x"."""
+    value, size, _, kind = VERSUS[record["scenario"]]
+    ref = next((r for r in reference if size is None or r.get(size) == record.get(size)), None)
+    mine, theirs = value(record), value(ref) if ref is not None else None
+    if not mine or not theirs:
+        return "-"
+    ratio = mine / theirs
+    if kind == "share":
+        return f"{ratio * 100:.0f} %" if ratio >= 0.1 else f"{ratio * 100:.1f} %"
+    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
+
+
 def summary(records: list[Record]) -> str:
     parts = []
     for scenario, (header, row) in TABLES.items():
-        rows = [row(r) for r in records if r["scenario"] == scenario and has_figures(r)]
-        if rows:
-            parts.append(f"### {scenario}\n\n{table(header, rows)}")
+        measured = [r for r in records if r["scenario"] == scenario and has_figures(r)]
+        if not measured:
+            continue
+        columns, rows = header.split("|"), [row(r) for r in measured]
+        reference = [r for r in measured if r["shape"] == "reference"]
+        if reference:  # a ratio column after the figure compared
+            after = columns.index(VERSUS[scenario][2]) + 1
+            columns.insert(after, VERSUS[scenario][2].removesuffix(" ms") + " vs reference")
+            for cells, record in zip(rows, measured, strict=True):
+                cells.insert(after, versus(record, reference))
+        parts.append(f"### {scenario}\n\n{table('|'.join(columns), rows)}")
     problems = [problem(r) for r in records if "error" in r or r.get("log", {}).get("unexpected")]
     if problems:
         parts.append("### problems\n\n" + "\n".join(f"- {p}" for p in problems))

@@ -291,12 +291,13 @@ def make_wsproto_server(listener):
 
 
 class ServerProcess:
-    """One server child: ``python ws_protocols.py --serve KIND``; port read from stdout."""
+    """One server child: ``python ws_protocols.py --serve KIND`` (or another ``script`` that
+    serves ``--serve KIND`` the same way); port read from stdout."""
 
-    def __init__(self, kind: str, start_timeout: float = 20.0) -> None:
+    def __init__(self, kind: str, start_timeout: float = 20.0, script: str | None = None) -> None:
         self.kind = kind
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve", kind],
+            [sys.executable, script or os.path.abspath(__file__), "--serve", kind],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
         )
