@@ -31,7 +31,8 @@ class GatewayConfig:
     #: Messages waiting to be written to one socket; a client that reads slower than it is
     #: sent to is closed with 1013 instead of growing the gateway's memory.
     send_queue: int = 100
-    #: Seconds a client may take to send its request head (slowloris guard).
+    #: Seconds a client may take to send its request head (slowloris guard); each connection
+    #: gets 80-100 % of it at random, so a burst of slow clients does not time out at once.
     header_timeout: float = 10.0
     #: Largest chunked request body read for a Django view, which needs a body's length
     #: before reading it; a bigger one is answered 413.

@@ -8,6 +8,7 @@ response, so keep-alive and pipelining never mix two requests' state.
 from __future__ import annotations
 
 import io
+import random
 import socket
 import time
 from collections.abc import Iterable
@@ -85,7 +86,9 @@ class HttpStream:
         first = not self._buffer
         if first and not self._fill(self.config.keepalive_timeout):
             return None
-        deadline = time.monotonic() + self.config.header_timeout
+        # Spread over the last fifth of the timeout: connections opened together (a slowloris
+        # burst) would otherwise all time out in the same instant and stall everyone else.
+        deadline = time.monotonic() + self.config.header_timeout * random.uniform(0.8, 1.0)
         while (end := find_head_end(self._buffer, self.config.max_header_bytes)) is None:
             if not self._fill(deadline - time.monotonic()):
                 raise HeadError(408, "request head not received in time") if self._buffer else ClientGone()
