@@ -130,7 +130,7 @@ def test_slow_request_head_gets_408(gateway: GatewayProcess) -> None:
         sock.sendall(b"GET /hello/ HTTP/1.1\r\nHost: a\r\n")  # and never the blank line
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 408 ")
-    assert 0.9 < time.monotonic() - started < 3
+    assert 0.75 < time.monotonic() - started < 3  # 80-100 % of header_timeout (1 s)
 
 
 # -- HTTP: consumers over the channel layer ------------------------------------------------------
