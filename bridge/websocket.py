@@ -194,7 +194,8 @@ class WebSocketSession:
         elif isinstance(event, (TextMessage, BytesMessage)):
             self._collect(event, events)
         elif isinstance(event, Ping):
-            self._out += self._ws.send(event.response())
+            if self._ws.state is ConnectionState.OPEN:  # not once our close is sent (RFC 6455, 5.5.1)
+                self._out += self._ws.send(event.response())
         elif isinstance(event, CloseConnection):
             if self._ws.state is ConnectionState.REMOTE_CLOSING:
                 self._out += self._ws.send(event.response())  # echo the peer's close (RFC 6455, 5.5.1)

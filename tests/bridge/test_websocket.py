@@ -174,3 +174,16 @@ def test_pings_are_answered() -> None:
     assert isinstance(pong, Pong) and pong.payload == b"k"
     peer.session.ping()
     assert [type(event) for event in peer.to_client()] == [Ping]
+
+
+def test_a_ping_after_our_close_is_not_answered_and_does_not_raise() -> None:
+    """Found by tests/fuzz/fuzz_protocols.py: a ping arriving once the session had sent its
+    close frame made wsproto raise LocalProtocolError out of receive_data."""
+    peer = Peer()
+    peer.open()
+    peer.session.close(1009)
+    peer.session.data_to_send()
+    mask = b"\x01\x02\x03\x04"
+    ping = bytes([0x89, 0x80 | 2]) + mask + bytes(b ^ mask[i] for i, b in enumerate(b"hi"))
+    assert peer.session.receive_data(ping) == []
+    assert peer.session.data_to_send() == b""
