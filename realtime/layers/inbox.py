@@ -171,10 +171,14 @@ class Inbox:
                 self.dropped["unknown_channel"] += 1
             elif handler is not None:
                 self._deferred.append(functools.partial(handler, channel, envelope.content))
-            elif len(buffer) >= self._config.capacity_for(channel):
-                self.dropped["full"] += 1
             else:
-                buffer.append((envelope.expires_at, envelope.content))
+                while buffer and buffer[0][0] <= now:  # expired messages hold no room
+                    buffer.popleft()
+                    self.dropped["expired"] += 1
+                if len(buffer) >= self._config.capacity_for(channel):
+                    self.dropped["full"] += 1
+                else:
+                    buffer.append((envelope.expires_at, envelope.content))
 
     def _report_drops(self) -> None:
         # Drops happen at the owner, where no sender hears of them: say so, at most once
