@@ -19,6 +19,8 @@ on it).
 
 from __future__ import annotations
 
+import logging
+
 import time
 from collections import deque
 from collections.abc import Sized
@@ -34,6 +36,8 @@ from .amqp_links import CONNECTION_ERRORS, Link, close_quietly, connect, links_f
 from .base import InboxReader, QueueReader, Transport
 
 __all__ = ["AmqpTransport"]
+
+logger = logging.getLogger(__name__)
 
 _NO_ROUTE = 312
 # Messages the broker may push to an owner ahead of its reads; acked on receipt.
@@ -132,7 +136,12 @@ class AmqpTransport(Transport):
             self._declare_groups_exchange(link)
             # Confirmed like every send: an unconfirmed publish into a connection whose broker
             # just died "succeeds" and is lost; with the confirm, the caller hears of the outage.
-            link.confirmed.basic_publish_confirm(message, exchange=self._groups_exchange, routing_key=group)
+            try:
+                link.confirmed.basic_publish_confirm(message, exchange=self._groups_exchange, routing_key=group)
+            except MessageNacked:
+                # A member's queue was full (reject-publish): the broker nacks the publish, yet
+                # every other member got its copy. A group send never raises ChannelFull.
+                logger.debug("group %s: a member's queue is full; it misses this message", group)
 
         self._run(operation)
 
