@@ -109,6 +109,7 @@ WORKER_CHANNELS = [
     "http.request",
     "test.decorated",
     "test.disconnects",
+    "test.durable",
     "test.events",
     "test.fail",
     "test.flaky",

@@ -117,3 +117,23 @@ def _inboxes(setup: Setup) -> list[str]:
         ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"], capture_output=True, text=True, timeout=30
     ).stdout.split()
     return [name for name in listing if name.startswith(f"{setup.prefix}.inbox.")]
+
+
+@pytest.mark.timeout(180)
+def test_t11_opt_in_at_least_once_runs_the_killed_task_again(setup: Setup, record: Record) -> None:
+    """The opt-in of RELIABILITY.md T11, for work that must not be lost: an ordinary Celery
+    task with acks_late and reject_on_worker_lost (consumers themselves stay at-most-once)."""
+    from celery import Celery
+
+    worker = setup.worker(concurrency=2)
+    client = Celery("client", broker=setup.url, set_as_current=False)
+    client.send_task("workerproject.durable", ("t11", 3.0), queue=f"{setup.prefix}-celery")
+    client.close()
+    assert setup.expect("test.durable", timeout=20)["event"] == "started"
+    worker.kill()  # SIGKILL mid-task: the message was never acknowledged
+    killed = time.monotonic()
+    setup.worker(concurrency=2)
+    events = [setup.expect("test.durable", timeout=60)["event"] for _ in range(2)]
+    record(mode="acks_late + reject_on_worker_lost", runs_started=2, finished=events.count("finished"),
+           lost=0, duplicate_starts=1, seconds_from_kill_to_finish=round(time.monotonic() - killed, 2))  # fmt: skip
+    assert events == ["started", "finished"]  # run again from the start, to the end

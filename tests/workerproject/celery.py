@@ -1,6 +1,7 @@
 """The worker test project's Celery app: ``celery -A tests.workerproject worker -Q channels``."""
 
 import os
+import time
 
 from celery import Celery
 
@@ -44,3 +45,13 @@ def watched(value: int) -> int:
     """A task whose lifecycle events sockets may subscribe to."""
     progress(1, 1)
     return value + 1
+
+
+@app.task(name="workerproject.durable", acks_late=True, reject_on_worker_lost=True)
+def durable(token: str, seconds: float) -> None:
+    """An at-least-once task: it says each time it starts, and again when it ends."""
+    from realtime import Channel
+
+    Channel("test.durable").send({"token": token, "event": "started", "pid": os.getpid()})
+    time.sleep(seconds)
+    Channel("test.durable").send({"token": token, "event": "finished", "pid": os.getpid()})
