@@ -20,7 +20,6 @@ on it).
 from __future__ import annotations
 
 import logging
-
 import time
 from collections import deque
 from collections.abc import Sized
