@@ -72,10 +72,8 @@ def layer(make_layer: LayerFactory) -> SyncChannelLayer:
 PRIVATE_BROKERS = {"amqp": ("rabbitmq-server", PrivateRabbitMQ), "redis": ("redis-server", PrivateRedis)}
 
 
-@pytest.fixture(params=sorted(PRIVATE_BROKERS))
-def private_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateBroker]:
-    """A RabbitMQ node, then a Redis server, of the test's own: it may kill and restart them."""
-    program, kind = PRIVATE_BROKERS[request.param]
+def _run_private_broker(name: str, tmp_path: Path) -> Iterator[PrivateBroker]:
+    program, kind = PRIVATE_BROKERS[name]
     if shutil.which(program) is None:
         if BROKERS_REQUIRED:
             pytest.fail(f"{program} is not installed (REALTIME_REQUIRE_BROKERS=1)", pytrace=False)
@@ -86,3 +84,15 @@ def private_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[P
         yield broker
     finally:
         broker.close()
+
+
+@pytest.fixture(params=sorted(PRIVATE_BROKERS))
+def private_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A RabbitMQ node, then a Redis server, of the test's own: it may kill and restart them."""
+    yield from _run_private_broker(request.param, tmp_path)
+
+
+@pytest.fixture
+def private_rabbitmq(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A RabbitMQ node of the test's own: it may kill, pause and restart it."""
+    yield from _run_private_broker("amqp", tmp_path)

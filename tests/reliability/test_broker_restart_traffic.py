@@ -5,11 +5,9 @@ again, and that a send after recovery reaches every socket."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from realtime.exceptions import BrokerUnavailable
 from realtime.layers.config import LayerConfig
 from realtime.layers.core import SyncChannelLayer
 
-from ..brokers import BROKERS_REQUIRED, PrivateRabbitMQ
+from ..brokers import PrivateRabbitMQ
 from ..gateways import GatewayProcess
 from ..workers import Setup
 from .conftest import Record
@@ -31,29 +29,15 @@ SIZES = [
 ]
 
 
-@pytest.fixture
-def rabbitmq(tmp_path: Path) -> Iterator[PrivateRabbitMQ]:
-    if shutil.which("rabbitmq-server") is None:
-        if BROKERS_REQUIRED:
-            pytest.fail("rabbitmq-server is not installed (REALTIME_REQUIRE_BROKERS=1)", pytrace=False)
-        pytest.skip("rabbitmq-server is not installed")
-    broker = PrivateRabbitMQ(tmp_path)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.close()
-
-
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("size", SIZES)
 def test_t9_group_traffic_across_a_broker_restart(
-    rabbitmq: PrivateRabbitMQ, tmp_path: Path, record: Record, size: tuple[int, int, int]
+    private_rabbitmq: PrivateRabbitMQ, tmp_path: Path, record: Record, size: tuple[int, int, int]
 ) -> None:
     groups, per_group, rate = size
-    setup = Setup(rabbitmq.url, tmp_path)
-    gateway = GatewayProcess(rabbitmq.url, setup.prefix, tmp_path / "gateway.log")
-    publisher = SyncChannelLayer(LayerConfig(url=rabbitmq.url, prefix=setup.prefix, connect_timeout=1.0))
+    setup = Setup(private_rabbitmq.url, tmp_path)
+    gateway = GatewayProcess(private_rabbitmq.url, setup.prefix, tmp_path / "gateway.log")
+    publisher = SyncChannelLayer(LayerConfig(url=private_rabbitmq.url, prefix=setup.prefix, connect_timeout=1.0))
     sockets: dict[int, list[websocket.WebSocket]] = {}
     received: dict[int, list[Counter[str]]] = {}
     stop = threading.Event()
@@ -86,8 +70,8 @@ def test_t9_group_traffic_across_a_broker_restart(
         restarter: threading.Thread | None = None
 
         def restart() -> None:
-            rabbitmq.kill()
-            rabbitmq.start()  # accepting connections again a few seconds later
+            private_rabbitmq.kill()
+            private_rabbitmq.start()  # accepting connections again a few seconds later
 
         started, sequence = time.monotonic(), 0
         while time.monotonic() - started < 16:
