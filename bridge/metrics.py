@@ -12,10 +12,16 @@ __all__ = ["gateway_registry"]
 Samples = Callable[[], Iterable[tuple[dict[str, object], float]]]
 
 
-def gateway_registry(layer: SyncChannelLayer, connections: Samples) -> Registry:
-    """A registry with every gateway metric declared; ``connections`` reads the open ones."""
+def gateway_registry(layer: SyncChannelLayer, connections: Samples, reply_channels: Callable[[], int]) -> Registry:
+    """A registry with every gateway metric declared; ``connections`` reads the open ones and
+    ``reply_channels`` the number of reply channels routed to them."""
     registry = Registry()
     registry.gauge("realtime_gateway_connections", "Open client connections, by protocol.", connections)
+    registry.gauge(
+        "realtime_gateway_reply_channels",
+        "Reply channels routed to this gateway's connections (equal to the open ones unless some leak).",
+        lambda: [({}, reply_channels())],
+    )
     registry.gauge(
         "realtime_layer_dropped_messages_total",
         "Messages for this gateway's reply channels that were not delivered, by reason.",

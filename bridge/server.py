@@ -80,7 +80,7 @@ class Gateway:
         self.config = config
         self.layer = layer
         self.app = app
-        self.metrics = gateway_registry(layer, self._open_connections)
+        self.metrics = gateway_registry(layer, self._open_connections, lambda: len(self._endpoints))
         self.services = Services(
             config, layer, OriginPolicy(config.allowed_origins or ()), self._register, self.metrics
         )

@@ -8,6 +8,7 @@ import json
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,17 +61,52 @@ def hold(tmp_path: Path, record: Record, sockets: int, seconds: int) -> None:
 
 
 def soak(tmp_path: Path, record: Record, sockets: int, seconds: int, rooms: int, rate: int) -> None:
+    """T17: delivery ratio, gateway RSS growth after a warm-up of a sixth of the run, and no
+    connection or reply channel left behind once every client has gone."""
     process = start(tmp_path, "soak")
     try:
         assert process.process is not None
-        figures = run_client(
-            ["soak", str(process.port), str(sockets), str(seconds), str(rooms), str(rate)], timeout=seconds + 300
-        )
-        record(**figures, gateway_rss_after_mib=round(rss_mib(process.process.pid), 1))
+        pid = process.process.pid
+        client = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.load_client", "soak",
+             str(process.port), str(sockets), str(seconds), str(rooms), str(rate)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        started = time.monotonic()
+        time.sleep(seconds / 6)
+        warm = rss_mib(pid)
+        peak = warm
+        while client.poll() is None and time.monotonic() - started < seconds + 300:
+            peak = max(peak, rss_mib(pid))
+            time.sleep(5)
+        out, err = client.communicate(timeout=60)
+        assert client.returncode == 0, err[-3000:]
+        figures = json.loads(out)
+        end = rss_mib(pid)
+        leftovers = wait_for_leftovers(process.url)
+        record(**figures, gateway_rss_warm_mib=round(warm, 1), gateway_rss_peak_mib=round(peak, 1),
+               gateway_rss_end_mib=round(end, 1), rss_growth_after_warm_up=round((peak - warm) / warm, 4),
+               leftovers_after_close=leftovers)  # fmt: skip
         assert figures["opened"] == sockets and figures["errors"] == {}
         assert figures["delivered_ratio"] >= 0.9999
+        assert (peak - warm) / warm < 0.10
+        assert leftovers == {"websockets": 0, "reply_channels": 0}
     finally:
         process.stop()
+
+
+def wait_for_leftovers(url: str, timeout: float = 10) -> dict[str, float]:
+    """Open WebSockets and routed reply channels, once they reach 0 or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        samples = scrape(url)
+        leftovers = {
+            "websockets": samples['realtime_gateway_connections{protocol="websocket"}'],
+            "reply_channels": samples["realtime_gateway_reply_channels"],
+        }
+        if not any(leftovers.values()) or time.monotonic() > deadline:
+            return leftovers
+        time.sleep(0.2)
 
 
 @pytest.mark.timeout(400)
