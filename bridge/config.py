@@ -47,7 +47,8 @@ class GatewayConfig:
     accept_timeout: float = 10.0
     #: Seconds between pings to an idle client; it must answer within the same time.
     ping_interval: float = 20.0
-    #: Seconds a connection may stay without any frame from the client, pings aside.
+    #: Seconds a connection may stay without a message either way (pings aside): a client
+    #: that only listens stays connected while it is sent messages.
     idle_timeout: float = 600.0
     #: Open connections (HTTP and WebSocket) beyond which new ones are refused.
     max_connections: int = 20_000

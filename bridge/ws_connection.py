@@ -77,6 +77,8 @@ class WebSocketConnection:
         self._writer: gevent.Greenlet | None = None
         self._write_lock = Semaphore()
         self._hurry = False  # shutting down: no more waiting for processed notices
+        #: When the last message went either way (pings aside), for ``idle_timeout``.
+        self._last_message = time.monotonic()
 
     # -- the reading side (the connection's own greenlet) -------------------------------
 
@@ -125,12 +127,11 @@ class WebSocketConnection:
         return f"101 closed {self.close_code}"
 
     def _read_loop(self, events: list[Any]) -> None:
-        last_message = time.monotonic()
         ping_outstanding = False
         while True:
             for event in events:
                 if isinstance(event, MessageReceived):
-                    last_message = time.monotonic()
+                    self._last_message = time.monotonic()
                     self._order += 1
                     self._wait_turn(self._order)
                     content = receive_message(self.reply_channel, self.path, self._order, event.data)
@@ -144,7 +145,7 @@ class WebSocketConnection:
             self._flush()
             if self.session.state is State.CLOSED:
                 break
-            if time.monotonic() - last_message > self.config.idle_timeout:
+            if time.monotonic() - self._last_message > self.config.idle_timeout:
                 self.close(GOING_AWAY)
             try:
                 self.sock.settimeout(self.config.ping_interval)
@@ -286,12 +287,10 @@ class WebSocketConnection:
         try:
             while self._outbox and self.session.state is State.OPEN:
                 action = self._outbox.popleft()
-                if isinstance(action, SendText):
-                    self.session.send(action.text)
+                if isinstance(action, SendText | SendBytes):
+                    self.session.send(action.text if isinstance(action, SendText) else action.data)
                     self.services.metrics.inc("realtime_gateway_websocket_messages_total", direction="out")
-                elif isinstance(action, SendBytes):
-                    self.session.send(action.data)
-                    self.services.metrics.inc("realtime_gateway_websocket_messages_total", direction="out")
+                    self._last_message = time.monotonic()
                 elif isinstance(action, Close):
                     self.session.close(action.code)
                 self._flush()

@@ -270,6 +270,34 @@ def test_connection_limit(tmp_path: Path) -> None:
         process.stop()
 
 
+def test_idle_sockets_are_closed_but_listeners_that_are_sent_messages_stay(tmp_path: Path) -> None:
+    process = start(tmp_path, "idle", idle_timeout=1.5, ping_interval=0.5)
+    try:
+        silent = process.websocket("/chat/quiet/")
+        silent_closed: list[tuple[int, float]] = []  # reading answers the pings; it says nothing
+        reader = threading.Thread(target=lambda: silent_closed.append((close_code(silent), time.monotonic())))
+        reader.start()
+        listener, speaker = process.websocket("/chat/busy/"), process.websocket("/chat/busy/")
+        time.sleep(0.2)
+        started = time.monotonic()
+        heard = 0
+        while time.monotonic() - started < 4:  # well past idle_timeout
+            speaker.send("news")
+            assert listener.recv() == "news"
+            assert speaker.recv() == "news"
+            heard += 1
+            time.sleep(0.3)
+        assert heard >= 10
+        reader.join(timeout=5)
+        assert silent_closed and silent_closed[0][0] == 1001
+        assert silent_closed[0][1] - started < 2.5
+        silent.shutdown()
+        for ws in (listener, speaker):
+            ws.close()
+    finally:
+        process.stop()
+
+
 def test_graceful_shutdown_closes_websockets_with_1001(tmp_path: Path) -> None:
     process = start(tmp_path, "shutdown")
     sockets = [process.websocket("/frames/") for _ in range(5)]
