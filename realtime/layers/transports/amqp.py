@@ -220,6 +220,31 @@ class AmqpTransport(Transport):
 
         self._run(operation)
 
+    def bind_inbox_members(self, inbox: str, memberships: list[tuple[str, str]], *, expiry: float) -> None:
+        # One exchange declaration and exchange binding per group, then the member bindings
+        # without waiting for each reply (AMQP no-wait); a passive declaration at the end is
+        # the one round trip that reports any failed binding. On a failure (an exchange
+        # deleted meanwhile, the inbox gone), bind one at a time with group_bind's retries.
+        by_group: dict[str, list[str]] = {}
+        for group, member in memberships:
+            by_group.setdefault(group, []).append(member)
+
+        def operation(link: Link) -> None:
+            self._declare_groups_exchange(link)
+            for group, members in by_group.items():
+                exchange = self._group_exchange(group)
+                link.plain.exchange_declare(exchange, "fanout", durable=False, auto_delete=True)
+                link.plain.exchange_bind(destination=exchange, source=self._groups_exchange, routing_key=group)
+                for member in members:
+                    link.plain.queue_bind(inbox, exchange, routing_key=member, nowait=True)
+                self._known_exchanges.add(exchange)
+            link.plain.queue_declare(inbox, passive=True)
+
+        try:
+            self._run(operation)
+        except ChannelError:
+            super().bind_inbox_members(inbox, memberships, expiry=expiry)
+
     def group_unbind(self, group: str, queue: str, member: str) -> None:
         def operation(link: Link) -> None:
             try:

@@ -100,6 +100,13 @@ class Transport(abc.ABC):
         ``None`` for an inbox, and binding to an inbox whose owner is gone does nothing.
         """
 
+    def bind_inbox_members(self, inbox: str, memberships: list[tuple[str, str]], *, expiry: float) -> None:
+        """:meth:`group_bind` every ``(group, member)`` of an owner's inbox at once: how an
+        owner restores its memberships after a broker restart, while group sends to them are
+        lost. Transports that can batch do it in a few round trips."""
+        for group, member in memberships:
+            self.group_bind(group, inbox, member, expiry=expiry, capacity=None)
+
     @abc.abstractmethod
     def group_unbind(self, group: str, queue: str, member: str) -> None:
         """Remove the record made by :meth:`group_bind`."""

@@ -197,6 +197,16 @@ class RedisTransport(Transport):
                 return  # the inbox's owner is gone
             self._client.zadd(self._group_key(group), {_member(queue, member): time.time() + expiry})
 
+    def bind_inbox_members(self, inbox: str, memberships: list[tuple[str, str]], *, expiry: float) -> None:
+        with self._errors():
+            if not self._client.exists(f"{inbox}.alive"):
+                return  # the inbox's owner is gone
+            deadline = time.time() + expiry
+            pipeline = self._client.pipeline(transaction=False)
+            for group, member in memberships:
+                pipeline.zadd(self._group_key(group), {_member(inbox, member): deadline})
+            pipeline.execute()
+
     def group_unbind(self, group: str, queue: str, member: str) -> None:
         with self._errors():
             self._client.zrem(self._group_key(group), _member(queue, member))

@@ -542,3 +542,26 @@ def test_a_corrupt_message_is_skipped_by_receivers(make_layer: LayerFactory) -> 
         assert reader.take(timeout=5) == ("test.corrupt", {"good": 2})
     finally:
         reader.close()
+
+
+def test_an_owner_binds_many_memberships_at_once(make_layer: LayerFactory) -> None:
+    """What an owner does after a broker restart (in a few round trips on RabbitMQ): one copy
+    of each group message per inbox; an inbox that is gone is skipped without an error."""
+    layer = make_layer()
+    transport = layer.transport
+    inbox = layer.inbox_queue("batchowner")
+    reader = transport.open_inbox(inbox, capacity=1000)
+    try:
+        memberships = [(f"room{n % 5}", f"specific!batchowner.m{n}") for n in range(50)]
+        transport.bind_inbox_members(inbox, memberships, expiry=60)
+        transport.bind_inbox_members(layer.inbox_queue("goneowner"), memberships, expiry=60)
+        for group in ("room3", "room4", "nobody"):
+            transport.group_send(group, group.encode(), ttl=60)
+        received: list[bytes] = []
+        deadline = time.monotonic() + 5
+        while len(received) < 2 and time.monotonic() < deadline:
+            received += reader.read(0.5)
+        received += reader.read(0.3)
+        assert sorted(received) == [b"room3", b"room4"]
+    finally:
+        reader.close()
