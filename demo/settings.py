@@ -6,6 +6,7 @@ broker; Celery and the channel layer then share it.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +54,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DEMO_DATABASE", BASE_DIR / "demo.sqlite3"),
+        # The test database is a file: in-memory SQLite shared between threads (the presence
+        # agent's and the test's) reports "table is locked" at once instead of waiting.
+        "TEST": {"NAME": os.path.join(tempfile.gettempdir(), f"realtime-demo-test-{os.getuid()}.sqlite3")},
     }
 }
 

@@ -6,6 +6,7 @@ from .channel import Channel, Group
 from .exceptions import (
     BrokerUnavailable,
     ChannelFull,
+    GroupNotTracked,
     InvalidChannelName,
     InvalidGroupName,
     InvalidMessage,
@@ -18,6 +19,7 @@ __all__ = [
     "Channel",
     "ChannelFull",
     "Group",
+    "GroupNotTracked",
     "InvalidChannelName",
     "InvalidGroupName",
     "InvalidMessage",

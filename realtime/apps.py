@@ -5,4 +5,5 @@ from django.apps import AppConfig
 
 class RealtimeConfig(AppConfig):
     name = "realtime"
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Realtime"

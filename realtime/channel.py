@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .layers import DEFAULT_ALIAS, SyncChannelLayer, get_channel_layer
 from .messages import validate_content
 from .names import validate_channel_name, validate_group_name
+
+if TYPE_CHECKING:
+    from .presence.events import Member
 
 __all__ = ["Channel", "Group"]
 
@@ -86,13 +89,27 @@ class Group(_Addressee):
     def __init__(self, name: str, alias: str = DEFAULT_ALIAS, channel_layer: SyncChannelLayer | None = None) -> None:
         super().__init__(validate_group_name(name), alias, channel_layer)
 
-    def add(self, channel: Channel | str) -> None:
-        """Add a channel (a ``Channel`` or its name) to the group."""
-        self.channel_layer.group_add(self.name, str(channel))
+    def add(self, channel: Channel | str, *, meta: dict[str, Any] | None = None) -> None:
+        """Add a channel (a ``Channel`` or its name) to the group. If the group is tracked for
+        presence, ``meta`` (a JSON-able dict) is reported with the member."""
+        self.channel_layer.group_add(self.name, str(channel), meta=meta)
 
     def discard(self, channel: Channel | str) -> None:
         """Remove a channel from the group; a no-op if it is not a member."""
         self.channel_layer.group_discard(self.name, str(channel))
+
+    def members(self) -> list[Member]:
+        """Who is in the group now, across every gateway, oldest first (presence-tracked
+        groups only: see :mod:`realtime.presence`).
+
+        Raises:
+            GroupNotTracked: the layer's ``presence_groups`` do not match this group.
+        """
+        return self.channel_layer.group_members(self.name)
+
+    def count(self) -> int:
+        """How many members :meth:`members` would list."""
+        return self.channel_layer.group_count(self.name)
 
     def _send_now(self, content: dict[str, Any]) -> None:
         self.channel_layer.group_send(self.name, content)

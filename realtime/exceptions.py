@@ -10,6 +10,7 @@ __all__ = [
     "BrokerUnavailable",
     "ChannelFull",
     "ConsumeLater",
+    "GroupNotTracked",
     "InvalidChannelName",
     "InvalidGroupName",
     "InvalidMessage",
@@ -58,6 +59,10 @@ class BrokerUnavailable(RealtimeError, ConnectionError):
 
 class LayerConfigurationError(RealtimeError):
     """``CHANNEL_LAYERS`` (or the broker URL) does not describe a usable layer."""
+
+
+class GroupNotTracked(RealtimeError, LookupError):
+    """Presence was asked of a group that the layer's ``presence_groups`` do not match."""
 
 
 class RoutingError(RealtimeError, ValueError):

@@ -1,8 +1,9 @@
-"""A site for end-to-end tests: two gateways and a Celery worker on RabbitMQ sharing one
-database file with users in it (ada is staff, grace is not)."""
+"""A site for end-to-end tests: two gateways and a Celery worker on a broker (RabbitMQ unless
+told) sharing one database file with users in it (ada is staff, grace is not)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,20 +21,20 @@ USERS = {"ada": "lovelace", "grace": "hopper"}
 class Site:
     """Gateways and a worker sharing one database file, with users in it."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, url: str = AMQP_URL, layer_config: dict[str, object] | None = None) -> None:
         self.database = tmp_path / "site.sqlite3"
-        os.environ["REALTIME_TEST_DB"] = str(self.database)  # inherited by the workers and gateways
+        # Inherited by the workers and gateways:
+        os.environ["REALTIME_TEST_DB"] = str(self.database)
+        os.environ["REALTIME_TEST_LAYER_CONFIG"] = json.dumps(layer_config or {})
         self._django("migrate", "--verbosity", "0")
         create = "; ".join(
             f"User.objects.create_user({name!r}, password={pw!r}, is_staff={name == 'ada'})"
             for name, pw in USERS.items()
         )
         self._django("shell", "-c", f"from django.contrib.auth.models import User; {create}")
-        self.setup = Setup(AMQP_URL, tmp_path)
+        self.setup = Setup(url, tmp_path)
         self.setup.worker(concurrency=4)
-        self.gateways = [
-            GatewayProcess(AMQP_URL, self.setup.prefix, tmp_path / f"gateway{n}.log").start() for n in range(2)
-        ]
+        self.gateways = [GatewayProcess(url, self.setup.prefix, tmp_path / f"gateway{n}.log").start() for n in range(2)]
 
     def _django(self, *args: str) -> None:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.workerproject.settings"}
@@ -64,3 +65,4 @@ class Site:
             gateway.stop()
         self.setup.close()
         os.environ.pop("REALTIME_TEST_DB", None)
+        os.environ.pop("REALTIME_TEST_LAYER_CONFIG", None)

@@ -95,3 +95,25 @@ def test_tutorial(cookie: list[list[bytes]]) -> None:
     tab.send_and_consume("websocket.receive", {"path": "/ws/rooms/lobby/", "text": json.dumps({"text": "bye"})})
     assert json.loads(tab.receive()["text"]) == {"user": "ada", "text": "bye"}
     assert ada.receive(timeout=0.2) is None
+
+
+@pytest.mark.django_db(transaction=True)  # the presence agent thread has its own connection
+def test_presence(cookie: list[list[bytes]], capsys: pytest.CaptureFixture[str]) -> None:
+    layers = {"default": {"URL": f"memory://docs-{secrets.token_hex(4)}", "CONFIG": {"presence_groups": ["room-*"]}}}
+    with override_settings(CHANNEL_LAYERS=layers):
+        from realtime import presence
+
+        presence.subscribe("room-tea", "room-activity")
+        routing = "docs.examples.presence.channel_routing"
+        ada, visitor = Client(routing), Client(routing)
+        ada.send_and_consume("websocket.connect", {"path": "/rooms/tea/", "headers": cookie})
+        assert ada.receive() == {"accept": True}
+        assert json.loads(ada.receive()["text"])["meta"] == {"name": "ada"}  # her own join
+        visitor.send_and_consume("websocket.connect", {"path": "/rooms/tea/", "headers": []})
+        assert visitor.receive() == {"accept": True}
+        assert json.loads(ada.receive()["text"])["meta"] == {"name": ""}  # the visitor's
+        ada.send_and_consume("websocket.receive", {"path": "/rooms/tea/", "text": "who?"})
+        assert json.loads(ada.receive()["text"]) == {"here": ["", "ada"]}
+        ada.consume("room-activity")
+        assert capsys.readouterr().out.startswith("presence.join room-tea ")
+        ada.layer.flush()

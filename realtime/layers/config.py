@@ -50,6 +50,9 @@ class LayerConfig:
     #: Seconds after which an owner that stopped answering is treated as gone (AMQP heartbeat
     #: and the Redis liveness key), so its memberships and inbox are cleaned up.
     owner_timeout: float = 10.0
+    #: Groups whose members are tracked for presence (``Group(...).members()``, join and leave
+    #: events), as glob patterns; none by default, since tracking writes to the database.
+    presence_groups: tuple[str, ...] = ()
     #: Extra options for the transport (e.g. Redis connection pool size).
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -98,6 +101,8 @@ def config_from_settings(alias: str = DEFAULT_ALIAS) -> LayerConfig:
         raise LayerConfigurationError(
             f"unknown CHANNEL_LAYERS[{alias!r}]['CONFIG'] keys {sorted(unknown)}; known: {sorted(known)}"
         )
+    if "presence_groups" in options:
+        options["presence_groups"] = tuple(options["presence_groups"])
     if "channel_capacity" in options:
         options["channel_capacity"] = tuple(dict(options["channel_capacity"]).items())
     url = entry.get("URL") or celery_broker_url() or "memory://"

@@ -12,9 +12,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..exceptions import ChannelFull, InvalidChannelName, InvalidMessage
+from ..exceptions import ChannelFull, GroupNotTracked, InvalidChannelName, InvalidMessage
 from ..messages import Envelope, Kind, decode, encode, validate_content
 from ..names import (
     is_reply_channel,
@@ -28,6 +28,10 @@ from .config import LayerConfig
 from .inbox import Inbox
 from .transports import open_transport
 from .transports.base import QueueReader, Transport
+
+if TYPE_CHECKING:
+    from ..presence.events import Member
+    from ..presence.tracker import PresenceTracker
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +89,7 @@ class SyncChannelLayer:
         self.owner = new_owner_id()
         self._inbox: Inbox | None = None
         self._inbox_lock = threading.Lock()
+        self._presence: PresenceTracker | None = None
 
     # -- names ---------------------------------------------------------------------
 
@@ -170,8 +175,9 @@ class SyncChannelLayer:
 
     # -- groups --------------------------------------------------------------------
 
-    def group_add(self, group: str, channel: str) -> None:
-        """Add ``channel`` to ``group`` (renewing its expiry if already a member).
+    def group_add(self, group: str, channel: str, *, meta: dict[str, Any] | None = None) -> None:
+        """Add ``channel`` to ``group`` (renewing its expiry if already a member). In a group
+        tracked for presence, ``meta`` is what :meth:`group_members` reports about the member.
 
         Raises:
             ChannelFull: the channel's owner has stalled and its inbox is full.
@@ -193,6 +199,9 @@ class SyncChannelLayer:
                 expiry=self.config.group_expiry,
                 capacity=self.config.capacity_for(channel),
             )
+        tracker = self._tracker_of(group)
+        if tracker is not None:
+            tracker.joined(group, channel, meta)
 
     def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; a no-op if it is not a member."""
@@ -203,6 +212,9 @@ class SyncChannelLayer:
             self._notify_owner(Kind.GROUP_DISCARD, group, channel)
         else:
             self.transport.group_unbind(group, self.channel_queue(channel), channel)
+        tracker = self._tracker_of(group)
+        if tracker is not None:
+            tracker.left(group, channel)
 
     def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to every member of ``group``. Members whose channel is full miss it."""
@@ -212,6 +224,43 @@ class SyncChannelLayer:
             Envelope(Kind.MESSAGE, None, group, time.time() + self.config.expiry, message), self.config.max_message_size
         )
         self.transport.group_send(group, body, ttl=self.config.expiry)
+
+    def group_members(self, group: str) -> list[Member]:
+        """The members of presence-tracked ``group``, across every process, oldest first.
+
+        Raises:
+            GroupNotTracked: presence is off for ``group`` (see ``presence_groups``).
+        """
+        validate_group_name(group)
+        return self.presence_tracker().members(group)
+
+    def group_count(self, group: str) -> int:
+        """How many members :meth:`group_members` would list."""
+        validate_group_name(group)
+        return self.presence_tracker().count(group)
+
+    def presence_tracker(self) -> PresenceTracker:
+        """The presence of this layer's tracked groups.
+
+        Raises:
+            GroupNotTracked: the layer tracks no group (``presence_groups`` is empty).
+        """
+        if not self.config.presence_groups:
+            raise GroupNotTracked(
+                "presence is off: list the groups to track in the layer's 'presence_groups' option "
+                "(CHANNEL_LAYERS[...]['CONFIG'])"
+            )
+        if self._presence is None:
+            from ..presence.tracker import PresenceTracker  # imports the models: Django must be set up
+
+            self._presence = PresenceTracker(self.config, self.group_send)
+        return self._presence
+
+    def _tracker_of(self, group: str) -> PresenceTracker | None:
+        if not self.config.presence_groups:
+            return None
+        tracker = self.presence_tracker()
+        return tracker if tracker.tracks(group) else None
 
     def notify_processed(self, reply_channel: str, order: int) -> None:
         """Tell the owner of ``reply_channel`` that its message number ``order`` has been
@@ -235,6 +284,8 @@ class SyncChannelLayer:
         for it are dropped, and it leaves every group it was in."""
         for group in self._own_inbox().release(channel):
             self.transport.group_unbind(group, self.inbox_queue(self.owner), channel)
+        if self.config.presence_groups:
+            self.presence_tracker().released(channel)
 
     def _notify_owner(self, kind: Kind, group: str, channel: str) -> None:
         self._send_to_owner(
@@ -267,6 +318,8 @@ class SyncChannelLayer:
         with self._inbox_lock:
             if self._inbox is None:
                 self._inbox = Inbox(self.transport, self.inbox_queue(self.owner), self.config)
+                if self.config.presence_groups:
+                    self.presence_tracker().start(self.owner, self._inbox.owns)
             return self._inbox
 
     def flush(self) -> None:
@@ -283,4 +336,6 @@ class SyncChannelLayer:
         with self._inbox_lock:
             inbox, self._inbox = self._inbox, None
         if inbox is not None:
+            if self._presence is not None:
+                self._presence.stop()
             inbox.close()

@@ -63,6 +63,10 @@ class Inbox:
         with self._ready:
             self._buffers.setdefault(channel, deque())
 
+    def owns(self, channel: str) -> bool:
+        """True while ``channel`` is registered here (its connection is open)."""
+        return channel in self._buffers
+
     def release(self, channel: str) -> list[str]:
         """Stop holding messages for ``channel`` and forget its memberships; returns its groups."""
         with self._ready:

@@ -1,12 +1,14 @@
 """Consumers the worker tests route to."""
 
+import json
 import os
 import random
 import time
 
 from django.contrib.auth.models import Group as Team
 
-from realtime import Channel, Group
+from realtime import Channel, Group, presence
+from realtime.auth import channel_session_user_from_http
 from realtime.binding import WebsocketBinding
 from realtime.consumers import BaseConsumer
 from realtime.generic import JsonWebsocketConsumer, WebsocketDemultiplexer
@@ -265,3 +267,17 @@ def sleepy(message: Message) -> None:
     message.reply_channel.send({"text": f"started {message['text']}"})
     time.sleep(float(message["text"]))
     message.reply_channel.send({"text": f"finished {message['text']}"})
+
+
+@channel_session_user_from_http
+def presence_join(message: Message, room: str) -> None:
+    """Join ``presence-<room>`` under the user's name and watch who else comes and goes."""
+    message.reply_channel.send({"accept": True})
+    group = f"presence-{room}"
+    presence.subscribe(group, message.reply_channel)
+    Group(group).add(message.reply_channel, meta={"name": message.user.get_username()})
+
+
+def presence_members(message: Message, room: str) -> None:
+    names = sorted(str(member.meta.get("name")) for member in Group(f"presence-{room}").members())
+    message.reply_channel.send({"text": json.dumps({"members": names})})

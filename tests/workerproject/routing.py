@@ -31,6 +31,8 @@ websocket_routing = [
     route("websocket.connect", consumers.watch, path=r"^/watch/$"),
     route("websocket.connect", consumers.room_join, path=r"^/room/(?P<room>[a-z]+)/$"),
     route("websocket.receive", consumers.room_say, path=r"^/room/(?P<room>[a-z]+)/$"),
+    route("websocket.connect", consumers.presence_join, path=r"^/presence/(?P<room>[a-z]+)/$"),
+    route("websocket.receive", consumers.presence_members, path=r"^/presence/(?P<room>[a-z]+)/$"),
     route("websocket.disconnect", consumers.disconnect_log),
 ]
 
