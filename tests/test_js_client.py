@@ -191,3 +191,26 @@ def test_two_pages_in_one_chat_room(page: WebDriver, browser: Browser, gateway: 
     js(other, "sockets.chat.send('hello room')")
     assert wait_for(page, "chat", "message") == ["hello room"]
     assert wait_for(other, "chat", "message") == ["hello room"]
+
+
+def test_leaving_for_the_back_forward_cache_closes_and_coming_back_reconnects(
+    page: WebDriver, gateway: GatewayProcess
+) -> None:
+    from .reliability.conftest import scrape
+
+    def open_websockets() -> float:
+        return scrape(gateway.url)['realtime_gateway_connections{protocol="websocket"}']
+
+    others = open_websockets()  # other tests' pages may hold some
+    open_socket(page, "kept", "/accept/")
+    wait_for(page, "kept", "open")
+    assert open_websockets() == others + 1
+    page.get(gateway.url + "/hello/")  # the test page goes into the back/forward cache
+    deadline = time.monotonic() + 5
+    while open_websockets() != others:  # the gateway saw it close: the user left
+        assert time.monotonic() < deadline, "the socket stayed open after the page was left"
+        time.sleep(0.1)
+    page.back()  # restored from the cache: the socket connects again
+    wait_for(page, "kept", "open", count=2)
+    js(page, "sockets.kept.send('back again')")
+    assert wait_for(page, "kept", "message") == ["back again"]

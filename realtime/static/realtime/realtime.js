@@ -39,6 +39,10 @@
  * socket.close(code = 1000, reason) stops for good; socket.reconnect() starts over (now)
  * socket.stream(name) -> {send(payload), on(fn), off(fn)}: fn(payload, frame) for that stream
  * socket.url, socket.connected (boolean), socket.stopped (boolean), socket.ws (the WebSocket)
+ *
+ * When the page goes into the browser's back/forward cache (pagehide, persisted) the socket
+ * closes with 1000, so the server sees the user leave (presence, disconnect consumers); when
+ * the page comes back (pageshow, persisted) it connects again and "open" runs again.
  */
 (function (root) {
   "use strict";
@@ -72,6 +76,11 @@
       this._timer = null;
       this._attempts = 0; // reconnects since the last open
       this._unopened = 0; // closes before open, in a row
+      this._cached = false; // closed because the page went into the back/forward cache
+      if (root.addEventListener) {
+        root.addEventListener("pagehide", (event) => this._pageHidden(event));
+        root.addEventListener("pageshow", (event) => this._pageShown(event));
+      }
       this._open();
     }
 
@@ -119,6 +128,20 @@
       this.stopped = false;
       this._attempts = this._unopened = 0;
       this._open();
+    }
+
+    _pageHidden(event) {
+      if (!event.persisted || this.stopped) return;
+      this._cached = true;
+      const ws = this.ws;
+      this._stop();
+      if (ws) this._detach(ws, true);
+    }
+
+    _pageShown(event) {
+      if (!event.persisted || !this._cached) return;
+      this._cached = false;
+      this.reconnect();
     }
 
     _set(type) {
