@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from realtime import Group
+from realtime import Group, presence
 from realtime.generic import JsonWebsocketConsumer
 from realtime.message import Message
 
@@ -33,18 +33,23 @@ def chat_leave(message: Message, room: str) -> None:
 
 
 class Room(JsonWebsocketConsumer):
-    """A chat room for logged-in users: messages are saved, then sent to the room."""
+    """A chat room for logged-in users: messages are saved, then sent to the room; the page
+    lists who is here (presence) and hears them come and go."""
 
     http_user = True
 
     def connection_groups(self, room: str, **kwargs: Any) -> list[str]:
         return [f"room-{room}"]
 
-    def connect(self, message: Message, **kwargs: Any) -> None:
+    def connect(self, message: Message, room: str = "", **kwargs: Any) -> None:
         if not message.user.is_authenticated:
             self.close()  # 403: log in first
             return
-        super().connect(message, **kwargs)
+        super().connect(message, room=room, **kwargs)
+        group = Group(f"room-{room}")
+        presence.subscribe(group.name, message.reply_channel)
+        group.add(message.reply_channel, meta={"name": message.user.get_username()})
+        self.send({"type": "presence.here", "members": [presence.public(m) for m in group.members()]})
 
     def receive(self, content: Any = None, room: str = "", **kwargs: Any) -> None:
         text = str(content.get("text", "") if isinstance(content, dict) else "").strip()[:MAX_TEXT]

@@ -68,4 +68,5 @@ CELERY_BROKER_URL = os.environ.get("REALTIME_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL.startswith("memory://")
 
 # The channel layer uses CELERY_BROKER_URL unless CHANNEL_LAYERS names another URL.
-CHANNEL_LAYERS = {"default": {"CONFIG": {}, "ROUTING": "demo.routing.channel_routing"}}
+# Rooms track who is in them (presence), in the database.
+CHANNEL_LAYERS = {"default": {"CONFIG": {"presence_groups": ["room-*"]}, "ROUTING": "demo.routing.channel_routing"}}

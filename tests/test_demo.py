@@ -119,12 +119,16 @@ def test_two_users_chat_and_a_task_reports_progress(tmp_path: Path) -> None:
             for page in (ada, grace):
                 page.get(f"{demo.url}/rooms/tea/")
                 wait_for(page, "document.getElementById('status').textContent === 'connected'")
+            for page in (ada, grace):  # presence: each sees both
+                wait_for(page, "document.getElementById('here').textContent === 'ada, grace'")
             ada.find_element(By.ID, "text").send_keys("hello grace")
             ada.find_element(By.CSS_SELECTOR, "#form button").click()
             for page in (ada, grace):
                 wait_for(page, "document.getElementById('log').textContent.includes('ada: hello grace')")
             grace.get(f"{demo.url}/rooms/tea/")  # the message was saved: it is in the history
             assert "ada: hello grace" in log_text(grace)
+            grace.get(f"{demo.url}/tasks/")  # she leaves the room
+            wait_for(ada, "document.getElementById('here').textContent === 'ada'")
 
             ada.get(f"{demo.url}/tasks/")
             wait_for(ada, "document.getElementById('status').textContent === 'connected'")

@@ -14,11 +14,21 @@ Members of a gateway that stops beating are left out of ``members()`` after
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+
 from ..channel import Channel
 from ..layers import DEFAULT_ALIAS, get_channel_layer
-from .events import Member
+from .events import Member, public_view
 
-__all__ = ["Member", "subscribe", "unsubscribe"]
+__all__ = ["Member", "public", "subscribe", "unsubscribe"]
+
+
+def public(member: Member) -> dict[str, Any]:
+    """``{"member", "user", "meta"}``: what a client may see of a member, as in the events
+    (``member`` is a stable id that reveals nothing of the channel)."""
+    return public_view(member, settings.SECRET_KEY)
 
 
 def subscribe(group: str, channel: Channel | str, alias: str = DEFAULT_ALIAS) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from ..exceptions import InvalidGroupName
 from ..names import MAX_GROUP_NAME_LENGTH
 
-__all__ = ["EVENTS_PREFIX", "Member", "event_message", "events_group"]
+__all__ = ["EVENTS_PREFIX", "Member", "event_message", "events_group", "public_view"]
 
 #: Group ``g``'s join and leave events go to the group ``presence.g``.
 EVENTS_PREFIX = "presence."
@@ -51,6 +51,11 @@ def events_group(group: str) -> str:
     return name
 
 
+def public_view(member: Member, secret: str) -> dict[str, Any]:
+    """What a client may see of ``member``: its id, user and meta (never its channel)."""
+    return {"member": member.member_id(secret), "user": member.user, "meta": member.meta}
+
+
 def event_message(kind: str, member: Member, reason: str, secret: str) -> dict[str, Any]:
     """The message a subscriber receives: ``kind`` is ``join`` or ``leave``; ``reason`` is
     ``join``, ``discard``, ``disconnect``, ``expired`` or ``gateway_lost``.
@@ -58,12 +63,5 @@ def event_message(kind: str, member: Member, reason: str, secret: str) -> dict[s
     A consumer reads its keys; a subscribed WebSocket gets ``text``, the same facts as JSON
     without the channel name.
     """
-    public = {
-        "type": f"presence.{kind}",
-        "group": member.group,
-        "member": member.member_id(secret),
-        "user": member.user,
-        "meta": member.meta,
-        "reason": reason,
-    }
+    public = {"type": f"presence.{kind}", "group": member.group, **public_view(member, secret), "reason": reason}
     return {**public, "channel": member.channel, "text": json.dumps(public, separators=(",", ":"))}

@@ -9,13 +9,19 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client as HttpClient
 from django.test import override_settings
 from django.utils import timezone
 
 from realtime import Group, get_channel_layer, presence
+from realtime.auth import user_group
 from realtime.exceptions import GroupNotTracked, InvalidGroupName
+from realtime.generic import JsonWebsocketConsumer
 from realtime.models import PresenceMember, PresenceOwner
 from realtime.names import new_reply_channel
+from realtime.routing import route_class
+from realtime.testing import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the agent thread has its own connection
 
@@ -170,3 +176,26 @@ def test_an_owner_that_missed_its_heartbeats_says_so(layer, caplog: pytest.LogCa
     while "missed its heartbeats" not in caplog.text:
         assert time.monotonic() < deadline, caplog.text
         time.sleep(0.05)
+
+
+class Tab(JsonWebsocketConsumer):
+    http_user = True
+
+
+def test_tracking_users_groups_tells_who_is_online_in_any_tab() -> None:
+    """As docs/celery.rst says: generic consumers with http_user put each socket in its
+    user's group, and the signed-in user is recorded with the member."""
+    with layer_with(owner_timeout=OWNER_TIMEOUT, presence_groups=["realtime.user.*"]):
+        ada = User.objects.create_user("ada", password="x")
+        browser = HttpClient()
+        browser.force_login(ada)
+        cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+        tabs = [Client([route_class(Tab)]) for _ in range(2)]
+        try:
+            assert Group(user_group(ada)).count() == 0
+            for tab in tabs:
+                tab.send_and_consume("websocket.connect", {"path": "/", "headers": [[b"cookie", cookie]]})
+            assert Group(user_group(ada)).count() == 2
+            assert {member.user for member in Group(user_group(ada)).members()} == {str(ada.pk)}
+        finally:
+            tabs[0].layer.flush()
