@@ -90,6 +90,7 @@ class SyncChannelLayer:
         self._inbox: Inbox | None = None
         self._inbox_lock = threading.Lock()
         self._presence: PresenceTracker | None = None
+        self._presence_lock = threading.Lock()
 
     # -- names ---------------------------------------------------------------------
 
@@ -250,11 +251,12 @@ class SyncChannelLayer:
                 "presence is off: list the groups to track in the layer's 'presence_groups' option "
                 "(CHANNEL_LAYERS[...]['CONFIG'])"
             )
-        if self._presence is None:
-            from ..presence.tracker import PresenceTracker  # imports the models: Django must be set up
+        with self._presence_lock:
+            if self._presence is None:
+                from ..presence.tracker import PresenceTracker  # imports the models: Django must be set up
 
-            self._presence = PresenceTracker(self.config, self.group_send)
-        return self._presence
+                self._presence = PresenceTracker(self.config, self.group_send)
+            return self._presence
 
     def _tracker_of(self, group: str) -> PresenceTracker | None:
         if not self.config.presence_groups:
