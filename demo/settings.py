@@ -55,8 +55,9 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DEMO_DATABASE", BASE_DIR / "demo.sqlite3"),
         # The test database is a file: in-memory SQLite shared between threads (the presence
-        # agent's and the test's) reports "table is locked" at once instead of waiting.
-        "TEST": {"NAME": os.path.join(tempfile.gettempdir(), f"realtime-demo-test-{os.getuid()}.sqlite3")},
+        # agent's and the test's) reports "table is locked" at once instead of waiting. One per
+        # test run (the process that creates it), so runs side by side do not share it.
+        "TEST": {"NAME": os.path.join(tempfile.gettempdir(), f"realtime-demo-test-{os.getpid()}.sqlite3")},
     }
 }
 
