@@ -36,6 +36,11 @@ def _member(row: PresenceMember) -> Member:
     return Member(row.group, row.channel, row.user, row.meta, row.joined_at)
 
 
+def _keyed(rows: QuerySet[PresenceMember]) -> list[tuple[int, Member]]:
+    """Rows as ``(key, member)``: the key is what :func:`claim` deletes."""
+    return [(row.pk, _member(row)) for row in rows]
+
+
 def _live_owners(timeout: float) -> QuerySet[PresenceOwner, str]:
     return PresenceOwner.objects.filter(last_seen__gte=Now() - timedelta(seconds=timeout)).values_list(
         "owner", flat=True
@@ -82,27 +87,26 @@ def live_count(namespace: str, group: str, owner_timeout: float) -> int:
 
 def one(namespace: str, group: str, channel: str) -> list[tuple[int, Member]]:
     """The row of ``channel`` in ``group``, if any, as ``(key, member)``."""
-    rows = PresenceMember.objects.filter(namespace=namespace, group=group, channel=channel)
-    return [(row.pk, _member(row)) for row in rows]
+    return _keyed(PresenceMember.objects.filter(namespace=namespace, group=group, channel=channel))
 
 
 def of_channel(namespace: str, channels: list[str]) -> list[tuple[int, Member]]:
     """Every row of ``channels``."""
-    rows = PresenceMember.objects.filter(namespace=namespace, channel__in=channels)
-    return [(row.pk, _member(row)) for row in rows]
+    return _keyed(PresenceMember.objects.filter(namespace=namespace, channel__in=channels))
 
 
 def joined_since(namespace: str, owner: str, seconds: float) -> list[tuple[int, Member]]:
     """Rows of ``owner``'s channels added in the last ``seconds``."""
-    rows = PresenceMember.objects.filter(
-        namespace=namespace, owner=owner, joined_at__gte=Now() - timedelta(seconds=seconds)
+    return _keyed(
+        PresenceMember.objects.filter(
+            namespace=namespace, owner=owner, joined_at__gte=Now() - timedelta(seconds=seconds)
+        )
     )
-    return [(row.pk, _member(row)) for row in rows]
 
 
 def of_owner(namespace: str, owner: str) -> list[tuple[int, Member]]:
     """Every row of ``owner``'s channels."""
-    return [(row.pk, _member(row)) for row in PresenceMember.objects.filter(namespace=namespace, owner=owner)]
+    return _keyed(PresenceMember.objects.filter(namespace=namespace, owner=owner))
 
 
 def lost(namespace: str, owner_timeout: float, limit: int) -> list[tuple[int, Member]]:
@@ -112,13 +116,13 @@ def lost(namespace: str, owner_timeout: float, limit: int) -> list[tuple[int, Me
         .exclude(owner="")
         .exclude(owner__in=_live_owners(owner_timeout))
     )
-    return [(row.pk, _member(row)) for row in rows[:limit]]
+    return _keyed(rows[:limit])
 
 
 def expired(namespace: str, limit: int) -> list[tuple[int, Member]]:
     """Up to ``limit`` rows whose membership expired."""
     rows = PresenceMember.objects.filter(namespace=namespace, expires_at__lte=Now())
-    return [(row.pk, _member(row)) for row in rows[:limit]]
+    return _keyed(rows[:limit])
 
 
 def claim(key: int) -> bool:

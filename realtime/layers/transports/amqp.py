@@ -198,17 +198,22 @@ class AmqpTransport(Transport):
 
     # -- groups ----------------------------------------------------------------------
 
-    def group_bind(self, group: str, queue: str, member: str, *, expiry: float, capacity: int | None) -> None:
+    def _declare_group(self, link: Link, group: str) -> str:
+        """Declare ``group``'s fanout exchange, fed by the groups exchange; its name."""
         exchange = self._group_exchange(group)
+        link.plain.exchange_declare(exchange, "fanout", durable=False, auto_delete=True)
+        link.plain.exchange_bind(destination=exchange, source=self._groups_exchange, routing_key=group)
+        return exchange
+
+    def group_bind(self, group: str, queue: str, member: str, *, expiry: float, capacity: int | None) -> None:
 
         def operation(link: Link) -> None:
             self._declare_groups_exchange(link)
             if capacity is not None:
                 self._declare_channel_queue(link, queue, capacity)
             for _ in range(3):
-                link.plain.exchange_declare(exchange, "fanout", durable=False, auto_delete=True)
                 try:
-                    link.plain.exchange_bind(destination=exchange, source=self._groups_exchange, routing_key=group)
+                    exchange = self._declare_group(link, group)
                     link.plain.queue_bind(queue, exchange, routing_key=member)
                 except NotFound as exc:
                     if "no queue" in str(exc):
@@ -232,9 +237,7 @@ class AmqpTransport(Transport):
         def operation(link: Link) -> None:
             self._declare_groups_exchange(link)
             for group, members in by_group.items():
-                exchange = self._group_exchange(group)
-                link.plain.exchange_declare(exchange, "fanout", durable=False, auto_delete=True)
-                link.plain.exchange_bind(destination=exchange, source=self._groups_exchange, routing_key=group)
+                exchange = self._declare_group(link, group)
                 for member in members:
                     link.plain.queue_bind(inbox, exchange, routing_key=member, nowait=True)
                 self._known_exchanges.add(exchange)
