@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,26 @@ from .server import Gateway, listen
 __all__ = ["run_gateway"]
 
 logger = logging.getLogger(__name__)
+
+
+# At most one full collection per this many collections of the middle generation (CPython's
+# default is 10).
+_FULL_COLLECTION_EVERY = 100
+
+
+def tune_garbage_collector() -> None:
+    """Make CPython's full collections rarer and shorter.
+
+    A full collection stops every socket for as long as it scans every object: about
+    0.3 s at 5,000 open WebSockets, which are mostly long-lived objects. With CPython's
+    defaults it ran about every 30 s there, stalling 1 % of the messages; the waits on quiet
+    sockets keep promoting objects to the oldest generation. Young garbage is still
+    collected as often as before. What start-up built (modules, Django's apps and URLs)
+    lives as long as the process and is left out of full collections altogether.
+    """
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, _FULL_COLLECTION_EVERY)
+    gc.freeze()
 
 
 def run_gateway(
@@ -42,6 +63,7 @@ def run_gateway(
 
         worker = EmbeddedWorker(layer, Router.from_settings())
         worker.start()
+    tune_garbage_collector()
     try:
         gateway.serve_forever()
     finally:
