@@ -211,16 +211,18 @@ class WebSocketSession:
             return  # closing: discard until the peer's close frame
         self._size += len(event.data)
         if self._size > self.max_message_size:
-            self._parts, self._size = [], 0
+            self._parts.clear()
+            self._size = 0
             self.close(TOO_BIG, "message too big")
             return
         self._parts.append(event.data if isinstance(event.data, str) else bytes(event.data))
         if event.message_finished:
-            parts, self._parts, self._size = self._parts, [], 0
             if isinstance(event, TextMessage):
-                events.append(MessageReceived("".join(parts)))  # type: ignore[arg-type]
+                events.append(MessageReceived("".join(self._parts)))  # type: ignore[arg-type]
             else:
-                events.append(MessageReceived(b"".join(parts)))  # type: ignore[arg-type]
+                events.append(MessageReceived(b"".join(self._parts)))  # type: ignore[arg-type]
+            self._parts.clear()
+            self._size = 0
 
     def _fail(self, error: RemoteProtocolError) -> list[SessionEvent]:
         """The peer broke the protocol: answer as wsproto suggests (a 400, or a close with

@@ -129,19 +129,7 @@ class WebSocketConnection:
     def _read_loop(self, events: list[Any]) -> None:
         ping_outstanding = False
         while True:
-            for event in events:
-                if isinstance(event, MessageReceived):
-                    self._last_message = time.monotonic()
-                    self._order += 1
-                    self._wait_turn(self._order)
-                    content = receive_message(self.reply_channel, self.path, self._order, event.data)
-                    refused = self._publish("websocket.receive", content)
-                    if refused is not None:
-                        self.close(refused)
-                    else:
-                        self.services.metrics.inc("realtime_gateway_websocket_messages_total", direction="in")
-                elif isinstance(event, Closed):
-                    self.close_code = event.code
+            self._handle(events)
             self._flush()
             if self.session.state is State.CLOSED:
                 break
@@ -157,11 +145,27 @@ class WebSocketConnection:
                 else:
                     ping_outstanding = True
                     self.session.ping()
-                    events = []
                     continue
             except OSError:
                 data = b""
             events = self.session.receive_data(data or None)
+
+    def _handle(self, events: list[Any]) -> None:
+        """Publish the client's messages in order and note its close."""
+        for event in events:
+            if isinstance(event, MessageReceived):
+                self._last_message = time.monotonic()
+                self._order += 1
+                self._wait_turn(self._order)
+                content = receive_message(self.reply_channel, self.path, self._order, event.data)
+                refused = self._publish("websocket.receive", content)
+                if refused is not None:
+                    self.close(refused)
+                else:
+                    self.services.metrics.inc("realtime_gateway_websocket_messages_total", direction="in")
+            elif isinstance(event, Closed):
+                self.close_code = event.code
+        events.clear()  # nothing handled stays referenced through the next, maybe long, wait
 
     def _wait_turn(self, order: int) -> None:
         """Wait until message ``order - 1`` was processed, or ``ordering_timeout`` passed."""
