@@ -59,13 +59,14 @@ def add(
                 namespace=namespace, group=group, channel=channel, owner=owner, user=user, meta=meta or {},
                 joined_at=Now(), expires_at=expires_at,
             )  # fmt: skip
+            # In the transaction: a sweep may delete the row as soon as it is committed.
+            row.refresh_from_db(fields=["joined_at"])
     except IntegrityError:
         renewal: dict[str, Any] = (
             {"expires_at": expires_at} if meta is None else {"expires_at": expires_at, "meta": meta}
         )
         PresenceMember.objects.filter(namespace=namespace, group=group, channel=channel).update(**renewal)
         return None
-    row.refresh_from_db(fields=["joined_at"])
     return _member(row)
 
 
