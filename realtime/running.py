@@ -102,9 +102,9 @@ def run_match(match: Match, message: Message) -> Outcome:
 
 def _atomic_requests() -> contextlib.ExitStack:
     stack = contextlib.ExitStack()
-    for connection in connections.all(initialized_only=False):
-        if connection.settings_dict.get("ATOMIC_REQUESTS"):
-            stack.enter_context(transaction.atomic(using=connection.alias))
+    for alias, settings in connections.settings.items():  # no connection is opened to ask
+        if settings.get("ATOMIC_REQUESTS"):
+            stack.enter_context(transaction.atomic(using=alias))
     return stack
 
 
