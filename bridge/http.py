@@ -70,6 +70,7 @@ class HttpStream:
         self.config = config
         self._buffer = b""
         self._h11: h11.Connection | None = None
+        self._detached = False
         self._method = ""
         #: Bytes of the response body written so far (for the access log).
         self.sent_bytes = 0
@@ -102,9 +103,13 @@ class HttpStream:
         self._method = head.method
         return head, raw
 
-    def take_buffered(self) -> bytes:
-        """Bytes read past the request head (a WebSocket client's first frames)."""
+    def detach(self) -> bytes:
+        """Hand the socket over to another protocol (a WebSocket) for good: returns the
+        bytes read past the request head (the client's first frames). The stream keeps no
+        request state and answers nothing from now on."""
         data, self._buffer = self._buffer, b""
+        self._h11 = None
+        self._detached = True
         return data
 
     def read_body(self) -> bytes:
@@ -162,7 +167,7 @@ class HttpStream:
 
     def refuse(self, status: int, reason: str = "") -> None:
         """Answer with an error ``status`` (if no response has started) and end the connection."""
-        if not self.response_started:
+        if not self.response_started and not self._detached:
             try:
                 self.sock.sendall(plain_response(status, reason))
             except OSError:

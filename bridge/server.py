@@ -222,7 +222,7 @@ class Gateway:
             client, scheme = forwarded(peer.client, head, self.config.forwarded_allow_ips)
             request_peer = Peer(client, peer.server, scheme)  # the connection's peer may be a proxy
             if head.is_websocket_upgrade:
-                outcome = self._serve_websocket(stream, raw + stream.take_buffered(), request_peer)
+                outcome = self._serve_websocket(stream, raw + stream.detach(), request_peer)
                 _log_access(request_peer, head, outcome, started)
                 return
             status, keep_alive = self._serve_http(stream, head, request_peer)

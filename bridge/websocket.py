@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.connection import ConnectionState
+from wsproto.connection import Connection, ConnectionState
 from wsproto.events import (
     AcceptConnection,
     BytesMessage,
@@ -120,7 +120,8 @@ class WebSocketSession:
     def __init__(self, max_message_size: int) -> None:
         self.max_message_size = max_message_size
         self.state: State | None = None
-        self._ws = WSConnection(ConnectionType.SERVER)
+        #: The handshake's machinery until accepted, then only the frame connection.
+        self._ws: WSConnection | Connection = WSConnection(ConnectionType.SERVER)
         self._out = bytearray()
         self._parts: list[str | bytes] = []
         self._size = 0
@@ -148,7 +149,10 @@ class WebSocketSession:
     def accept(self) -> None:
         """Complete the handshake (101 Switching Protocols)."""
         self._move(Event.ACCEPT)
+        assert isinstance(self._ws, WSConnection)
         self._out += self._ws.send(AcceptConnection())
+        assert self._ws.connection is not None
+        self._ws = self._ws.connection  # the handshake's h11 state and request go
 
     def reject(self, status: int = 403) -> None:
         """Refuse the handshake with an HTTP ``status``."""

@@ -85,46 +85,53 @@ class WebSocketConnection:
     def run(self, initial: bytes) -> str:
         """Serve the connection; ``initial`` holds the upgrade request and any bytes after it.
         Returns a short outcome for the access log."""
+        try:
+            refused, pending = self._open(initial)
+            if refused is not None:
+                return refused
+            self._read_loop(pending)
+            self._finish(self.close_code)
+            return f"101 closed {self.close_code}"
+        finally:
+            if self.reply_channel:
+                self.services.register(self.reply_channel, None)
+
+    def _open(self, initial: bytes) -> tuple[str | None, list[Any]]:
+        """The handshake. Returns the outcome if the connection was not accepted, and the
+        events that came after the upgrade request. The request and the connect message,
+        every header in them, end with this call instead of living as long as the socket."""
         events = self.session.receive_data(initial)
         request = next((event for event in events if isinstance(event, HandshakeRequest)), None)
         if request is None:
             self._flush()
             self._count_handshake("bad_request")
-            return "400 bad handshake"
+            return "400 bad handshake", []
         self.path = request.path
         if not self.services.origins.allows(request.origin):
             self._reject(403)
             self._count_handshake("origin_refused")
-            return f"403 origin {request.origin!r} refused"
+            return f"403 origin {request.origin!r} refused", []
         self.reply_channel = self.layer.new_channel("websocket.send")
         self.services.register(self.reply_channel, self)
-        try:
-            return self._serve(request, events)
-        finally:
-            self.services.register(self.reply_channel, None)
-
-    def _serve(self, request: HandshakeRequest, events: list[Any]) -> str:
         message = connect_message(
             self.reply_channel, request.path, request.query_string, request.headers, self.peer.client, self.peer.server
         )
         if self._publish("websocket.connect", message) is not None:
             self._reject(503)
             self._count_handshake("unavailable")
-            return "503 connect not published"
+            return "503 connect not published", []
         decision = self._handshake.wait(self.config.accept_timeout)
         if not isinstance(decision, Accept):
             code = decision.code if isinstance(decision, Close) else 403
             self._reject(403)
             self._count_handshake("refused" if decision else "timeout")
             self._finish(code)
-            return "403 refused by the connect consumer" if decision else "403 no answer to connect in time"
+            return ("403 refused by the connect consumer" if decision else "403 no answer to connect in time"), []
         self._count_handshake("accepted")
         self.session.accept()
         self._flush()
         self._start_writer()
-        self._read_loop(events)
-        self._finish(self.close_code)
-        return f"101 closed {self.close_code}"
+        return None, [event for event in events if event is not request]
 
     def _read_loop(self, events: list[Any]) -> None:
         ping_outstanding = False
