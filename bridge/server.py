@@ -171,9 +171,9 @@ class Gateway:
         return [({"protocol": "http"}, len(self._handlers) - websockets), ({"protocol": "websocket"}, websockets)]
 
     def healthy(self) -> bool:
-        """True while the broker is reachable and holds this gateway's inbox."""
+        """True while the broker is reachable and holds this gateway's inbox and memberships."""
         try:
-            return self.layer.transport.queue_exists(self.layer.inbox_queue(self.layer.owner))
+            return self.layer.inbox_ready()
         except RealtimeError:
             return False
 

@@ -281,6 +281,15 @@ class SyncChannelLayer:
         message)`` in the inbox thread, in order, instead of holding them for :meth:`receive`."""
         self._own_inbox().on_message = handler
 
+    def inbox_ready(self) -> bool:
+        """True while the broker holds this process's inbox with its group memberships: after
+        a broker failure, only once they are bound again.
+
+        Raises:
+            BrokerUnavailable: the broker cannot be reached.
+        """
+        return self._own_inbox().members_bound and self.transport.queue_exists(self.inbox_queue(self.owner))
+
     def release_channel(self, channel: str) -> None:
         """Give up a reply channel this process owns (its connection closed): later messages
         for it are dropped, and it leaves every group it was in."""

@@ -29,8 +29,9 @@ logger = logging.getLogger(__name__)
 _READ_TIMEOUT = 0.25
 # Seconds between sweeps for expired group memberships.
 _SWEEP_INTERVAL = 5.0
-# Seconds to wait before reading again after the broker failed.
-_RETRY_DELAY = 0.5
+# Seconds to wait before reading again after the broker failed. Short: group messages sent
+# between the broker's return and the rebinding of this inbox's members reach nobody.
+_RETRY_DELAY = 0.1
 
 
 class Inbox:
@@ -54,9 +55,16 @@ class Inbox:
         self._buffers: dict[str, deque[tuple[float, dict[str, Any]]]] = {}
         self._ready = threading.Condition()
         self._stopping = threading.Event()
+        self._members_bound = True
         self._reader = transport.open_inbox(name, capacity=config.inbox_capacity)
         self._thread = threading.Thread(target=self._run, name=f"realtime-inbox-{name}", daemon=True)
         self._thread.start()
+
+    @property
+    def members_bound(self) -> bool:
+        """False from a broker failure until this inbox's group memberships are bound again:
+        group messages sent meanwhile miss its channels."""
+        return self._members_bound
 
     def register(self, channel: str) -> None:
         """Start holding messages for ``channel`` (a reply channel this process owns)."""
@@ -106,10 +114,12 @@ class Inbox:
                 try:
                     bodies = self._reader.read(_READ_TIMEOUT)
                 except RealtimeError:
-                    logger.exception("reading inbox %s failed; retrying", self.name)
+                    if self._members_bound:  # the outage's first failure: said once
+                        logger.exception("reading inbox %s failed; retrying every %.1f s", self.name, _RETRY_DELAY)
+                    self._members_bound = False  # a restarted broker has lost the bindings
                     self._stopping.wait(_RETRY_DELAY)
                     continue
-                if self._reader.pop_reconnected():
+                if self._reader.pop_reconnected() or not self._members_bound:
                     self._bind_members_again()
                 now = time.time()
                 if bodies:
@@ -201,7 +211,13 @@ class Inbox:
             "inbox %s re-created after a broker failure; binding %d memberships again", self.name, len(memberships)
         )
         started = time.monotonic()
-        self._transport.bind_inbox_members(self.name, memberships, expiry=self._config.group_expiry)
+        try:
+            self._transport.bind_inbox_members(self.name, memberships, expiry=self._config.group_expiry)
+        except RealtimeError:
+            logger.warning("inbox %s: binding memberships again failed; retrying", self.name, exc_info=True)
+            self._members_bound = False
+            return
+        self._members_bound = True
         logger.info("inbox %s: %d memberships bound again in %.3f s", self.name, len(memberships),
                     time.monotonic() - started)  # fmt: skip
 

@@ -392,6 +392,7 @@ class _AmqpInbox(InboxReader):
         if self._connection is None:
             self._open()
             self._reconnected = True
+            return []  # the owner binds its members again before anything waits
         assert self._connection is not None
         try:
             if not _wait_for_delivery(self._connection, self._pending, timeout, self._heartbeat):

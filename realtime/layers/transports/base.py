@@ -36,7 +36,8 @@ class InboxReader(abc.ABC):
 
     @abc.abstractmethod
     def read(self, timeout: float) -> list[bytes]:
-        """Take the next messages (at least one, in order), or ``[]`` after ``timeout`` seconds.
+        """Take the next messages (at least one, in order), or ``[]`` after ``timeout`` seconds
+        (or at once after re-creating the inbox, so that :meth:`pop_reconnected` is seen).
 
         Taken messages are never delivered again (at-most-once). Also keeps the owner
         visibly alive to the broker (heartbeats, liveness keys).

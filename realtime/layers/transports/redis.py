@@ -293,6 +293,9 @@ class _RedisInbox(InboxReader):
     def read(self, timeout: float) -> list[bytes]:
         try:
             self._keep_alive()
+            if self._broken:  # announced again: the owner binds its members before anything waits
+                self._broken, self._reconnected = False, True
+                return []
             result = self._client.blpop([self._name], timeout=min(timeout, self._refresh_every, _BLOCK_SLICE))
             taken: list[bytes] = []
             if result is not None:
@@ -302,8 +305,6 @@ class _RedisInbox(InboxReader):
             self._broken = True
             self._next_refresh = 0.0
             raise BrokerUnavailable(f"inbox {self._name!r} lost its Redis connection: {exc}") from exc
-        if self._broken:
-            self._broken, self._reconnected = False, True
         return taken
 
     def pop_reconnected(self) -> bool:
