@@ -310,6 +310,8 @@ class _AmqpReader(QueueReader):
 
     A message is acknowledged when :meth:`take` hands it over, so one that was pushed to
     this reader but never taken goes back to its queue if the reader dies (at-most-once).
+    Each connection has its own buffer of deliveries: closing a lost connection still reads
+    what the broker had pushed to it, and those go back to their queues, not to the caller.
     """
 
     def __init__(self, config: LayerConfig, queues: list[str]) -> None:
@@ -321,18 +323,18 @@ class _AmqpReader(QueueReader):
 
     def _open(self) -> None:
         connection = connect(self._config, heartbeat=self._heartbeat)
+        pending: deque[amqp.Message] = deque()
         try:
             channel = connection.connection.channel()
             channel.basic_qos(0, 1, False)
             # By consumer tag: a group message's routing key is the group, not the queue.
             self._queue_of = {
-                channel.basic_consume(queue, callback=self._pending.append, no_ack=False): queue
-                for queue in self._queues
+                channel.basic_consume(queue, callback=pending.append, no_ack=False): queue for queue in self._queues
             }
         except CONNECTION_ERRORS as exc:
             close_quietly(connection)
             raise BrokerUnavailable(f"could not consume {self._queues}: {exc}") from exc
-        self._connection, self._channel = connection, channel
+        self._connection, self._channel, self._pending = connection, channel, pending
 
     def take(self, timeout: float) -> tuple[str, bytes] | None:
         if self._connection is None:
@@ -344,8 +346,7 @@ class _AmqpReader(QueueReader):
             message = self._pending.popleft()
             self._channel.basic_ack(message.delivery_tag)
         except CONNECTION_ERRORS as exc:
-            self._pending.clear()  # unacknowledged: the broker gives them to another reader
-            self.close()
+            self.close()  # what it held is unacknowledged: the broker gives it to another reader
             raise BrokerUnavailable(f"lost the connection consuming {self._queues}: {exc}") from exc
         return self._queue_of[message.delivery_info["consumer_tag"]], bytes(message.body)
 
@@ -368,25 +369,24 @@ class _AmqpInbox(InboxReader):
             "x-expires": int(config.owner_timeout * 1000),
         }
         self._heartbeat = max(1.0, config.owner_timeout / 2)
-        self._pending: list[amqp.Message] = []
+        self._pending: deque[amqp.Message] = deque()
         self._connection: kombu.Connection | None = None
         self._reconnected = False
         self._open()
 
     def _open(self) -> None:
         connection = connect(self._config, heartbeat=self._heartbeat)
+        # This connection's own: what closing it after a failure reads is dropped (at-most-once).
+        pending: deque[amqp.Message] = deque()
         try:
             channel = connection.connection.channel()
             channel.queue_declare(self._name, durable=True, auto_delete=True, arguments=self._arguments)
             channel.basic_qos(0, _INBOX_PREFETCH, False)
-            self._consumer_tag = channel.basic_consume(self._name, callback=self._on_message, no_ack=False)
+            self._consumer_tag = channel.basic_consume(self._name, callback=pending.append, no_ack=False)
         except CONNECTION_ERRORS as exc:
             close_quietly(connection)
             raise BrokerUnavailable(f"could not open inbox {self._name!r}: {exc}") from exc
-        self._connection, self._channel = connection, channel
-
-    def _on_message(self, message: amqp.Message) -> None:
-        self._pending.append(message)
+        self._connection, self._channel, self._pending = connection, channel, pending
 
     def read(self, timeout: float) -> list[bytes]:
         if self._connection is None:
@@ -397,10 +397,10 @@ class _AmqpInbox(InboxReader):
         try:
             if not _wait_for_delivery(self._connection, self._pending, timeout, self._heartbeat):
                 return []
-            taken, self._pending = self._pending, []
+            taken = list(self._pending)
+            self._pending.clear()
             self._channel.basic_ack(taken[-1].delivery_tag, multiple=True)
         except CONNECTION_ERRORS as exc:
-            self._pending = []
             self._drop_connection()
             raise BrokerUnavailable(f"inbox {self._name!r} lost its connection: {exc}") from exc
         return [bytes(message.body) for message in taken]
