@@ -55,6 +55,7 @@ def hold(tmp_path: Path, record: Record, sockets: int, seconds: int) -> None:
                kib_per_socket=round((after - before) * 1024 / sockets, 1), closes=closes)  # fmt: skip
         assert figures["opened"] == sockets and figures["still_open"] == sockets
         assert figures["errors"] == {}
+        assert not {key: count for key, count in closes.items() if 'code="1000"' not in key}, closes
         assert figures["echo_p99_ms"] < 50
         assert (after - before) * 1024 / sockets < 40  # KiB per held socket
     finally:
