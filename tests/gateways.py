@@ -95,3 +95,11 @@ class GatewayProcess:
         assert self.process is not None
         self.process.kill()
         self.process.wait()
+
+
+def close_code(ws: websocket.WebSocket) -> int:
+    """Read until the server's close frame; its status code."""
+    while True:
+        opcode, frame = ws.recv_data_frame(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(frame.data[:2], "big")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import websocket
 
-from ..gateways import GatewayProcess
+from ..gateways import GatewayProcess, close_code
 
 
 def start(tmp_path: Path, name: str, **settings: object) -> GatewayProcess:
@@ -43,14 +43,6 @@ def raw_exchange(gateway: GatewayProcess, data: bytes, timeout: float = 5) -> by
         while chunk := sock.recv(65536):
             answer += chunk
         return answer
-
-
-def close_code(ws: websocket.WebSocket) -> int:
-    """Read until the server's close frame; its status code."""
-    while True:
-        opcode, frame = ws.recv_data_frame(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(frame.data[:2], "big")
 
 
 # -- HTTP: Django views in-process ---------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import websocket
 
-from ..gateways import GatewayProcess
+from ..gateways import GatewayProcess, close_code
 from .conftest import Record, scrape
 
 UPGRADE = (
@@ -148,13 +148,6 @@ def test_t2_oversized_messages_close_with_1009(gateway: GatewayProcess, record: 
     ws.shutdown()
     record(close_codes=codes)
     assert {name: code for name, (code, _) in codes.items()} == dict.fromkeys(codes, 1009)
-
-
-def close_code(ws: websocket.WebSocket) -> int:
-    while True:
-        opcode, frame = ws.recv_data_frame(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(frame.data[:2], "big")
 
 
 def test_t15_application_close_code_arrives_intact(gateway: GatewayProcess, record: Record) -> None:

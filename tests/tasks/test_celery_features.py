@@ -17,6 +17,7 @@ from realtime.exceptions import InvalidGroupName
 from tasks import periodic_send, report_to
 
 from ..brokers import AMQP_URL, require
+from ..gateways import close_code
 from ..sites import Site
 
 
@@ -88,13 +89,6 @@ def test_report_to_takes_one_address() -> None:
     assert report_to(group="room") == {"realtime_report_to": {"group": "room"}}
     with pytest.raises(ValueError, match="exactly one"):
         report_to(group="a", channel="b")
-
-
-def close_code(ws: websocket.WebSocket) -> int:
-    while True:
-        opcode, frame = ws.recv_data_frame(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(frame.data[:2], "big")
 
 
 def test_a_chain_notifies_a_group_with_its_result_or_its_error(site: Site) -> None:
